@@ -1,0 +1,70 @@
+# The two commands: `make run` and `make test`. Both install what is missing
+# (Debian packages with apt-get when run as root; otherwise the exact apt-get
+# line is printed and make stops), then build.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= $(shell nproc)
+
+# Libraries and tools, by Debian package name.
+PACKAGES := cmake ninja-build g++ pkg-config \
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
+  libsqlite3-dev sqlite3 libfmt-dev doctest-dev libssl-dev libsodium-dev libutf8proc-dev \
+  libtomlplusplus-dev
+# What the test suite and the benchmarks need on top.
+TEST_PACKAGES := chromium wrk curl
+BROWSER_DIR := tests/browser
+
+.PHONY: all deps test-deps build run test bench sanitize clean
+
+all: build
+
+# dpkg-query tells which packages are absent; apt-get installs only those.
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "missing Debian packages; run:"; echo "  sudo apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(PACKAGES))
+
+# Node.js and npm come from Debian unless the machine already has them.
+test-deps: deps
+	$(call install_missing,$(TEST_PACKAGES))
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else echo "missing Node.js; run:"; echo "  sudo apt-get install -y nodejs npm"; exit 1; fi; }
+	@cd $(BROWSER_DIR) && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	mkdir -p var
+	$(BUILD)/hotline serve
+
+test: test-deps build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+bench: test-deps build
+	bench/run.sh $(BUILD)
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: test-deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOTLINE_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

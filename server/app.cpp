@@ -1,0 +1,472 @@
+#include "server/app.hpp"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include "intake/report.hpp"
+#include "intake/text.hpp"
+#include "routing/time.hpp"
+#include "server/csrf.hpp"
+#include "server/detail/await.hpp"
+#include "server/pages.hpp"
+#include "server/rate_limiter.hpp"
+#include "server/report_decoding.hpp"
+#include "server/responses.hpp"
+
+namespace hotline::server {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using detail::await_storage;
+
+namespace {
+
+constexpr std::string_view route_healthz = "GET /healthz";
+
+std::string hex_digest(std::string_view bytes) {
+    unsigned char out[32];
+    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                       nullptr, 0);
+    char hex[sizeof out * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+    return hex;
+}
+
+// "application/json; charset=utf-8" -> "application/json"
+std::string media_type(std::string_view content_type) {
+    const auto semi = content_type.find(';');
+    std::string_view t = content_type.substr(0, semi);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    std::string out(t);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool valid_idempotency_key(std::string_view k) {
+    if (k.empty() || k.size() > 255) return false;
+    for (const char c : k)
+        if (c < 0x21 || c > 0x7e) return false;
+    return true;
+}
+
+response with_retry_after(response r, int seconds) {
+    r.set(http::field::retry_after, std::to_string(std::max(1, seconds)));
+    return r;
+}
+
+std::string form_value(const form_fields& f, const std::string& key) {
+    const auto it = f.values.find(key);
+    return it == f.values.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+struct app::impl {
+    impl(const config& c, logger& l, const hotline::clock& k, storage::database& d,
+         const intake::tracking_codec& tc, const intake::secret_key& master)
+        : cfg(c),
+          log(l),
+          clk(k),
+          db(d),
+          codec(tc),
+          hasher(intake::derive_key(master, "access-secret")),
+          idempotency_key(intake::derive_key(master, "idempotent-secret")),
+          csrf(intake::derive_key(master, "csrf"), std::chrono::hours(24)),
+          report_limiter(c.reports_per_minute, std::chrono::minutes(1), k),
+          status_failures(c.status_failures_per_hour, std::chrono::hours(1), k) {
+        // The hash compared against when a code is unknown, so that a miss
+        // costs the same as a wrong secret.
+        dummy_hash = hasher.hash("00000000");
+    }
+
+    const config& cfg;
+    logger& log;
+    const hotline::clock& clk;
+    storage::database& db;
+    const intake::tracking_codec& codec;
+    intake::secret_hasher hasher;
+    intake::secret_key idempotency_key;
+    csrf_guard csrf;
+    rate_limiter report_limiter;
+    rate_limiter status_failures;
+    intake::report_limits limits;
+    intake::secret_hash dummy_hash;
+
+    // The per-request view every handler shares.
+    struct call {
+        request& req;
+        request_context& ctx;
+        std::string path;
+        std::string query_lang;
+    };
+
+    awaitable<response> route(call& c);
+
+    awaitable<response> readyz(call& c);
+    awaitable<response> post_report_api(call& c);
+    awaitable<response> get_report_api(call& c, std::string_view code);
+    response get_form(call& c);
+    awaitable<response> post_form(call& c);
+    response get_status_form(call& c);
+    awaitable<response> post_status_form(call& c);
+
+    // Storage steps shared by the API and the web form.
+    struct stored {
+        storage::receipt receipt;
+        std::string secret;
+    };
+    awaitable<result<stored>> store_report(intake::report r, intake::channel ch, std::optional<std::string> key,
+                                           std::string request_hash);
+    struct lookup {
+        std::string tracking_code;
+        storage::report_status status;
+    };
+    // Finds a report by typed code and secret; `not_found` for an unknown code
+    // and for a wrong secret alike. Failures count against the address.
+    awaitable<result<lookup>> find_for_reporter(call& c, std::string_view code, std::string_view secret);
+
+    // The CSRF cookie of this browser, or a fresh one to set.
+    struct browser_session {
+        std::string cookie;
+        bool is_new = false;
+    };
+    browser_session session_of(const request& req) const;
+    response html(call& c, http::status s, std::string body, const browser_session& bs) const;
+    lang language(const call& c, std::string_view form_lang = {}) const;
+};
+
+app::app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
+         const intake::tracking_codec& codec, const intake::secret_key& master_key)
+    : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key)) {}
+
+app::~app() = default;
+
+awaitable<response> app::handle(request& req, request_context& ctx) {
+    const auto parsed = boost::urls::parse_origin_form(req.target());
+    if (!parsed) {
+        ctx.route = "invalid";
+        co_return error_response(http::status::bad_request, "bad_request", "the request target is not a valid path");
+    }
+    impl::call c{req, ctx, std::string(parsed->path()), {}};
+    for (const auto& p : parsed->params())
+        if (p.key == "lang") c.query_lang = p.value;
+    co_return co_await impl_->route(c);
+}
+
+awaitable<response> app::impl::route(call& c) {
+    const auto method = c.req.method();
+    const bool get = method == http::verb::get || method == http::verb::head;
+    const bool post = method == http::verb::post;
+    const auto& path = c.path;
+    auto& route = c.ctx.route;
+
+    const auto not_allowed = [&](std::string_view allow) {
+        auto r = error_response(http::status::method_not_allowed, "method_not_allowed",
+                                fmt::format("{} is not allowed here; use {}", std::string(c.req.method_string()), allow));
+        r.set(http::field::allow, allow);
+        return r;
+    };
+
+    if (path == "/healthz") {
+        route = route_healthz;
+        if (!get) co_return not_allowed("GET");
+        co_return json_response(http::status::ok, {{"status", "ok"}});
+    }
+    if (path == "/readyz") {
+        route = "GET /readyz";
+        if (!get) co_return not_allowed("GET");
+        co_return co_await readyz(c);
+    }
+    if (path == "/api/v1/reports") {
+        route = "POST /api/v1/reports";
+        if (!post) co_return not_allowed("POST");
+        co_return co_await post_report_api(c);
+    }
+    constexpr std::string_view report_prefix = "/api/v1/reports/";
+    if (path.starts_with(report_prefix)) {
+        route = "GET /api/v1/reports/{code}";
+        if (!get) co_return not_allowed("GET");
+        co_return co_await get_report_api(c, std::string_view(path).substr(report_prefix.size()));
+    }
+    if (path == "/") {
+        route = "GET /";
+        if (!get) co_return not_allowed("GET");
+        co_return get_form(c);
+    }
+    if (path == "/report") {
+        route = "POST /report";
+        if (!post) co_return not_allowed("POST");
+        co_return co_await post_form(c);
+    }
+    if (path == "/status") {
+        route = get ? "GET /status" : "POST /status";
+        if (get) co_return get_status_form(c);
+        if (post) co_return co_await post_status_form(c);
+        co_return not_allowed("GET, POST");
+    }
+    if (path == "/static/site.css") {
+        route = "GET /static/site.css";
+        if (!get) co_return not_allowed("GET");
+        auto r = text_response(http::status::ok, std::string(site_css()), "text/css; charset=utf-8");
+        r.set(http::field::cache_control, "public, max-age=3600");
+        co_return r;
+    }
+    route = "unknown";
+    if (path.starts_with("/api/"))
+        co_return error_response(http::status::not_found, "not_found", "no such resource");
+    const lang l = language(c);
+    co_return html(c, http::status::not_found,
+                   render_error_page(l, 404, l == lang::vi ? "Không tìm thấy trang này." : "This page does not exist."),
+                   session_of(c.req));
+}
+
+awaitable<response> app::impl::readyz(call&) {
+    auto r = co_await await_storage<void>([this](auto done) { db.check_writable(std::move(done)); });
+    if (!r) {
+        log.warn("not_ready", {{"code", r.err().code}});
+        co_return error_response(http::status::service_unavailable, "not_ready", "the database is not writable");
+    }
+    co_return json_response(http::status::ok, {{"status", "ready"}});
+}
+
+awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, intake::channel ch,
+                                                             std::optional<std::string> key,
+                                                             std::string request_hash) {
+    // With an idempotency key the secret is derived, not drawn, so that a
+    // replay can answer with the same secret although only its hash is kept.
+    std::string secret = key ? intake::derived_access_secret(idempotency_key, *key + "\n" + request_hash)
+                             : intake::new_access_secret();
+    storage::new_report nr;
+    nr.data = std::move(r);
+    nr.channel = ch;
+    nr.received_at = clk.now();
+    nr.secret = hasher.hash(secret);
+    nr.idempotency_key = std::move(key);
+    nr.request_hash = std::move(request_hash);
+    auto receipt = co_await await_storage<storage::receipt>(
+        [&](auto done) { db.insert_report(std::move(nr), std::move(done)); });
+    if (!receipt) {
+        if (receipt.err().code != "idempotency_conflict")
+            log.error("report_not_stored", {{"code", receipt.err().code}, {"message", receipt.err().message}});
+        co_return std::move(receipt).err();
+    }
+    log.info("report_received", {{"report_id", receipt->id},
+                                 {"channel", std::string(intake::to_string(ch))},
+                                 {"replayed", receipt->replayed}});
+    co_return stored{std::move(*receipt), std::move(secret)};
+}
+
+awaitable<response> app::impl::post_report_api(call& c) {
+    if (media_type(c.req[http::field::content_type]) != "application/json")
+        co_return error_response(http::status::unsupported_media_type, "unsupported_media_type",
+                                 "Content-Type must be application/json");
+    std::optional<std::string> key;
+    if (const auto k = c.req["Idempotency-Key"]; !k.empty() || c.req.count("Idempotency-Key")) {
+        if (!valid_idempotency_key(k))
+            co_return error_response(http::status::bad_request, "invalid_header",
+                                     "Idempotency-Key must be 1 to 255 visible ASCII characters", "Idempotency-Key");
+        key = "api:" + std::string(k);
+    }
+    auto input = report_input_from_json(c.req.body());
+    if (!input) co_return error_response(input.err());
+    auto checked = intake::validate(*input, limits);
+    if (!checked.ok()) co_return error_response(status_for(checked.errors().front()), checked.errors());
+    if (!report_limiter.try_take(c.ctx.client_address))
+        co_return with_retry_after(error_response(http::status::too_many_requests, "rate_limited",
+                                                  "too many reports from this address; try again shortly"),
+                                   report_limiter.retry_after_seconds(c.ctx.client_address));
+
+    // Arguments are named before the co_await: g++ 12 mishandles temporaries
+    // (here a conditional) in the operand of co_await.
+    std::string request_hash;
+    if (key) request_hash = hex_digest(c.req.body());
+    auto s = co_await store_report(std::move(checked).value(), intake::channel::api, std::move(key),
+                                   std::move(request_hash));
+    if (!s) co_return error_response(s.err());
+    const std::string code = intake::tracking_codec::grouped(s->receipt.tracking_code);
+    const std::string status_url = fmt::format("{}/api/v1/reports/{}", cfg.public_base_url, code);
+    auto r = json_response(http::status::created, {{"tracking_code", code},
+                                                   {"access_secret", s->secret},
+                                                   {"received_at", routing::format_rfc3339_utc(s->receipt.received_at)},
+                                                   {"status_url", status_url}});
+    r.set(http::field::location, status_url);
+    if (s->receipt.replayed) r.set("Idempotent-Replayed", "true");
+    co_return r;
+}
+
+awaitable<result<app::impl::lookup>> app::impl::find_for_reporter(call& c, std::string_view code,
+                                                                  std::string_view typed_secret) {
+    const auto& addr = c.ctx.client_address;
+    const auto miss = [&]() -> error {
+        status_failures.try_take(addr);
+        return make_error("not_found", "no report with this tracking code and access secret");
+    };
+    const auto id = codec.decode(code);
+    if (!id) {
+        status_failures.try_take(addr);
+        co_return make_error("invalid_code", "a tracking code is 8 letters and digits, like 7KQ2-M9XD",
+                             "tracking_code");
+    }
+    const auto secret = intake::parse_access_secret(typed_secret);
+    auto rec = co_await await_storage<std::optional<storage::report_record>>(
+        [&](auto done) { db.find_report(*id, std::move(done)); });
+    if (!rec) co_return std::move(rec).err();
+    bool match = false;
+    if (secret && *rec)
+        match = hasher.verify(*secret, (*rec)->secret);
+    else if (secret)
+        (void)hasher.verify(*secret, dummy_hash);  // an unknown code costs what a wrong secret costs
+    if (!match) co_return miss();
+    auto st = co_await await_storage<std::optional<storage::report_status>>(
+        [&](auto done) { db.report_status_of(*id, std::move(done)); });
+    if (!st) co_return std::move(st).err();
+    if (!*st) co_return miss();
+    co_return lookup{intake::tracking_codec::grouped((*rec)->tracking_code), **st};
+}
+
+awaitable<response> app::impl::get_report_api(call& c, std::string_view code) {
+    const auto& addr = c.ctx.client_address;
+    if (!status_failures.allowed(addr))
+        co_return with_retry_after(error_response(http::status::too_many_requests, "rate_limited",
+                                                  "too many failed look-ups from this address; try again later"),
+                                   status_failures.retry_after_seconds(addr));
+    if (!c.req.count("X-Access-Secret"))
+        co_return error_response(http::status::bad_request, "required",
+                                 "the access secret must be sent in the X-Access-Secret header", "X-Access-Secret");
+    auto found = co_await find_for_reporter(c, code, c.req["X-Access-Secret"]);
+    if (!found) co_return error_response(found.err());
+    const auto& st = found->status;
+    co_return json_response(http::status::ok, {{"tracking_code", found->tracking_code},
+                                               {"state", std::string(storage::to_string(st.state))},
+                                               {"received_at", routing::format_rfc3339_utc(st.received_at)},
+                                               {"forwarded", st.forwarded},
+                                               {"acknowledged", st.acknowledged}});
+}
+
+app::impl::browser_session app::impl::session_of(const request& req) const {
+    if (auto v = csrf_guard::cookie_value(req[http::field::cookie], csrf_cookie_name); v && v->size() == 32)
+        return {*v, false};
+    return {csrf_guard::new_cookie(), true};
+}
+
+response app::impl::html(call&, http::status s, std::string body, const browser_session& bs) const {
+    auto r = html_response(s, std::move(body));
+    if (bs.is_new) {
+        const bool https = cfg.public_base_url.starts_with("https://");
+        r.set(http::field::set_cookie, fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict{}", csrf_cookie_name,
+                                                   bs.cookie, https ? "; Secure" : ""));
+    }
+    return r;
+}
+
+lang app::impl::language(const call& c, std::string_view form_lang) const {
+    return pick_language(form_lang.empty() ? std::string_view(c.query_lang) : form_lang,
+                         c.req[http::field::accept_language]);
+}
+
+response app::impl::get_form(call& c) {
+    const auto bs = session_of(c.req);
+    report_form f;
+    f.csrf_token = csrf.token_for(bs.cookie, clk.now());
+    return html(c, http::status::ok, render_report_form(language(c), f), bs);
+}
+
+awaitable<response> app::impl::post_form(call& c) {
+    auto bs = session_of(c.req);
+    const lang fallback_lang = language(c);
+    if (media_type(c.req[http::field::content_type]) != "application/x-www-form-urlencoded")
+        co_return html(c, http::status::unsupported_media_type,
+                       render_error_page(fallback_lang, 415,
+                                         fallback_lang == lang::vi ? "Biểu mẫu gửi sai định dạng."
+                                                                   : "The form was sent in a format we cannot read."),
+                       bs);
+    auto parsed = parse_form(c.req.body());
+    if (!parsed)
+        co_return html(c, status_for(parsed.err()), render_error_page(fallback_lang, 400, error_message(fallback_lang, parsed.err())), bs);
+    const form_fields& form = *parsed;
+    const lang l = language(c, form_value(form, "lang"));
+
+    report_form again;
+    again.values = form.values;
+    again.values.erase("csrf");
+    const auto show_again = [&](http::status s, std::vector<error> errors) {
+        again.errors = std::move(errors);
+        again.csrf_token = csrf.token_for(bs.cookie, clk.now());
+        return html(c, s, render_report_form(l, again), bs);
+    };
+
+    const std::string token = form_value(form, "csrf");
+    if (bs.is_new || !csrf.check(bs.cookie, token, clk.now()))
+        co_return show_again(http::status::forbidden,
+                             {make_error("csrf_failed", "the form expired; press Send again")});
+    auto checked = intake::validate(report_input_from_form(form), limits);
+    if (!checked.ok()) co_return show_again(http::status::unprocessable_entity, checked.errors());
+    if (!report_limiter.try_take(c.ctx.client_address))
+        co_return with_retry_after(
+            show_again(http::status::too_many_requests, {make_error("rate_limited", "too many reports")}),
+            report_limiter.retry_after_seconds(c.ctx.client_address));
+
+    // A double press sends the same token and body: the form token makes it
+    // one report, and the receipt is shown again with the same secret.
+    std::optional<std::string> key = "web:" + token;
+    std::string request_hash = hex_digest(c.req.body());
+    auto s = co_await store_report(std::move(checked).value(), intake::channel::web, std::move(key),
+                                   std::move(request_hash));
+    if (!s)
+        co_return show_again(status_for(s.err()), {s.err()});
+    receipt_page page;
+    page.tracking_code = intake::tracking_codec::grouped(s->receipt.tracking_code);
+    page.access_secret = intake::grouped_secret(s->secret);
+    page.received_at = routing::format_vietnam_datetime(s->receipt.received_at) + " (UTC+7)";
+    page.status_path = l == lang::en ? "/status?lang=en" : "/status";
+    co_return html(c, http::status::ok, render_receipt(l, page), bs);
+}
+
+response app::impl::get_status_form(call& c) {
+    const auto bs = session_of(c.req);
+    status_form f;
+    f.csrf_token = csrf.token_for(bs.cookie, clk.now());
+    return html(c, http::status::ok, render_status_form(language(c), f), bs);
+}
+
+awaitable<response> app::impl::post_status_form(call& c) {
+    auto bs = session_of(c.req);
+    const lang fallback_lang = language(c);
+    if (media_type(c.req[http::field::content_type]) != "application/x-www-form-urlencoded")
+        co_return html(c, http::status::unsupported_media_type,
+                       render_error_page(fallback_lang, 415,
+                                         fallback_lang == lang::vi ? "Biểu mẫu gửi sai định dạng."
+                                                                   : "The form was sent in a format we cannot read."),
+                       bs);
+    auto parsed = parse_form(c.req.body());
+    if (!parsed)
+        co_return html(c, status_for(parsed.err()), render_error_page(fallback_lang, 400, error_message(fallback_lang, parsed.err())), bs);
+    const lang l = language(c, form_value(*parsed, "lang"));
+    status_form again;
+    again.tracking_code = form_value(*parsed, "tracking_code");
+    const auto show_again = [&](http::status s, error e) {
+        again.errors = {std::move(e)};
+        again.csrf_token = csrf.token_for(bs.cookie, clk.now());
+        return html(c, s, render_status_form(l, again), bs);
+    };
+    if (bs.is_new || !csrf.check(bs.cookie, form_value(*parsed, "csrf"), clk.now()))
+        co_return show_again(http::status::forbidden, make_error("csrf_failed", "the form expired"));
+    if (!status_failures.allowed(c.ctx.client_address))
+        co_return with_retry_after(show_again(http::status::too_many_requests, make_error("rate_limited", "")),
+                                   status_failures.retry_after_seconds(c.ctx.client_address));
+    const std::string typed_secret = form_value(*parsed, "access_secret");
+    auto found = co_await find_for_reporter(c, again.tracking_code, typed_secret);
+    if (!found) co_return show_again(status_for(found.err()), found.err());
+    status_page page;
+    page.tracking_code = found->tracking_code;
+    page.state = std::string(storage::to_string(found->status.state));
+    page.received_at = routing::format_vietnam_datetime(found->status.received_at) + " (UTC+7)";
+    page.forwarded = found->status.forwarded;
+    page.acknowledged = found->status.acknowledged;
+    co_return html(c, http::status::ok, render_status(l, page), bs);
+}
+
+}  // namespace hotline::server

@@ -1,0 +1,185 @@
+#include "server/config.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <functional>
+#include <map>
+#include <toml++/toml.h>
+
+namespace hotline::server {
+
+namespace {
+
+error config_error(std::string key, std::string message) {
+    return make_error("config_error", std::move(message), std::move(key));
+}
+
+// One setter per known key. Each checks the TOML type and range itself so the
+// message can say exactly what was expected.
+using setter = std::function<result<void>(config&, const toml::node&, const std::string& key)>;
+
+setter string_key(std::string config::*member, bool non_empty = true) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_string()) return config_error(key, fmt::format("{} must be a string", key));
+        const std::string& v = n.as_string()->get();
+        if (non_empty && v.empty()) return config_error(key, fmt::format("{} must not be empty", key));
+        c.*member = v;
+        return {};
+    };
+}
+
+template <class T>
+setter integer_key(T config::*member, std::int64_t lo, std::int64_t hi) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_integer())
+            return config_error(key, fmt::format("{} must be an integer", key));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < lo || v > hi)
+            return config_error(key, fmt::format("{} must be between {} and {}, not {}", key, lo, hi, v));
+        c.*member = static_cast<T>(v);
+        return {};
+    };
+}
+
+setter seconds_key(std::chrono::seconds config::*member, std::int64_t lo, std::int64_t hi) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_integer())
+            return config_error(key, fmt::format("{} must be an integer number of seconds", key));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < lo || v > hi)
+            return config_error(key, fmt::format("{} must be between {} and {} seconds, not {}", key, lo, hi, v));
+        c.*member = std::chrono::seconds(v);
+        return {};
+    };
+}
+
+setter bool_key(bool config::*member) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_boolean()) return config_error(key, fmt::format("{} must be true or false", key));
+        c.*member = *n.value<bool>();
+        return {};
+    };
+}
+
+result<void> set_listen(config& c, const toml::node& n, const std::string& key) {
+    if (!n.is_string()) return config_error(key, fmt::format("{} must be a string \"ADDR:PORT\"", key));
+    auto r = apply_listen(c, n.as_string()->get());
+    if (!r) return config_error(key, r.err().message);
+    return {};
+}
+
+result<void> set_public_base_url(config& c, const toml::node& n, const std::string& key) {
+    if (!n.is_string()) return config_error(key, fmt::format("{} must be a string", key));
+    std::string v = n.as_string()->get();
+    const std::size_t scheme = v.starts_with("https://") ? 8 : v.starts_with("http://") ? 7 : 0;
+    if (scheme == 0)
+        return config_error(key, fmt::format("{} must start with http:// or https://", key));
+    while (v.size() > scheme && v.back() == '/') v.pop_back();  // links append "/path"
+    if (v.size() == scheme || v[scheme] == '/')
+        return config_error(key, fmt::format("{} must name a host after {}", key, v.substr(0, scheme)));
+    c.public_base_url = v;
+    return {};
+}
+
+result<void> set_log_level(config& c, const toml::node& n, const std::string& key) {
+    static const std::map<std::string, log_level> levels{
+        {"debug", log_level::debug}, {"info", log_level::info},
+        {"warn", log_level::warn}, {"error", log_level::error}};
+    if (!n.is_string() || !levels.contains(n.as_string()->get()))
+        return config_error(key, fmt::format("{} must be one of \"debug\", \"info\", \"warn\", \"error\"", key));
+    c.level = levels.at(n.as_string()->get());
+    return {};
+}
+
+const std::map<std::string, setter>& setters() {
+    static const std::map<std::string, setter> table{
+        {"server.listen", set_listen},
+        {"server.threads", integer_key(&config::threads, 1, 64)},
+        {"server.public_base_url", set_public_base_url},
+        {"server.trust_forwarded_for", bool_key(&config::trust_forwarded_for)},
+        {"limits.header_bytes", integer_key(&config::header_limit, 1024, 1024 * 1024)},
+        {"limits.body_bytes", integer_key(&config::body_limit, 1024, 16 * 1024 * 1024)},
+        {"limits.pipeline", integer_key(&config::pipeline_limit, 1, 128)},
+        {"limits.max_connections", integer_key(&config::max_connections, 1, 1000000)},
+        {"limits.read_timeout_s", seconds_key(&config::read_timeout, 1, 3600)},
+        {"limits.idle_timeout_s", seconds_key(&config::idle_timeout, 1, 3600)},
+        {"limits.write_timeout_s", seconds_key(&config::write_timeout, 1, 3600)},
+        {"limits.shutdown_timeout_s", seconds_key(&config::shutdown_timeout, 1, 600)},
+        {"limits.reports_per_minute", integer_key(&config::reports_per_minute, 0, 1000000)},
+        {"limits.status_failures_per_hour", integer_key(&config::status_failures_per_hour, 0, 1000000)},
+        {"storage.path", string_key(&config::db_path)},
+        {"storage.read_connections", integer_key(&config::read_connections, 1, 64)},
+        {"storage.max_batch", integer_key(&config::max_batch, 1, 100000)},
+        {"storage.key_file", string_key(&config::key_file)},
+        {"log.level", set_log_level},
+    };
+    return table;
+}
+
+result<void> apply_table(config& c, const toml::table& tbl, const std::string& prefix) {
+    for (auto&& [k, node] : tbl) {
+        const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+        if (node.is_table()) {
+            if (!prefix.empty()) return config_error(key, fmt::format("unknown section [{}]", key));
+            bool known = false;
+            for (const auto& [name, _] : setters())
+                if (name.starts_with(key + ".")) known = true;
+            if (!known) return config_error(key, fmt::format("unknown section [{}]", key));
+            if (auto r = apply_table(c, *node.as_table(), key); !r) return r;
+            continue;
+        }
+        const auto it = setters().find(key);
+        if (it == setters().end()) return config_error(key, fmt::format("unknown key {}", key));
+        if (auto r = it->second(c, node, key); !r) return r;
+    }
+    return {};
+}
+
+}  // namespace
+
+result<config> load_config(const std::string& path) {
+    toml::table tbl;
+    try {
+        tbl = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        return config_error("", fmt::format("{}:{}:{}: {}", path, where.line, where.column, e.description()));
+    }
+    config c;
+    if (auto r = apply_table(c, tbl, ""); !r) return std::move(r).err();
+    return c;
+}
+
+result<void> apply_listen(config& c, std::string_view s) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size())
+        return config_error("listen", fmt::format("listen address must be ADDR:PORT, not \"{}\"", s));
+    std::string_view addr = s.substr(0, colon);
+    const std::string_view port = s.substr(colon + 1);
+    // An IPv6 address comes in brackets: both of them, around something.
+    const bool open = addr.front() == '[';
+    const bool close = addr.back() == ']';
+    if (open != close || (open && addr.size() <= 2))
+        return config_error("listen", fmt::format("listen address must be ADDR:PORT or [IPV6]:PORT, not \"{}\"", s));
+    if (open) addr = addr.substr(1, addr.size() - 2);
+    unsigned v = 0;
+    const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+    if (ec != std::errc{} || p != port.data() + port.size() || v > 65535)
+        return config_error("listen", fmt::format("port must be a number from 0 to 65535, not \"{}\"", port));
+    c.listen_address = std::string(addr);
+    c.listen_port = static_cast<std::uint16_t>(v);
+    return {};
+}
+
+std::string_view to_string(log_level l) noexcept {
+    switch (l) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+    }
+    return "info";
+}
+
+}  // namespace hotline::server

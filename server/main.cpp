@@ -1,0 +1,213 @@
+// The composition root: `hotline serve | migrate | version`.
+//
+// Configuration is read once here and passed by reference; nothing else in
+// the program reads files for settings or the environment.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "intake/clock.hpp"
+#include "intake/tracking_code.hpp"
+#include "server/app.hpp"
+#include "server/config.hpp"
+#include "server/http_server.hpp"
+#include "server/keys.hpp"
+#include "server/log.hpp"
+#include "storage/database.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace hotline;
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+constexpr std::string_view usage_text =
+    "usage: hotline serve   [--config FILE] [--listen ADDR:PORT] [--db PATH] [--port-file FILE]\n"
+    "       hotline migrate [--config FILE] [--db PATH]\n"
+    "       hotline version\n";
+
+struct options {
+    std::optional<std::string> config_file;
+    std::optional<std::string> listen;
+    std::optional<std::string> db;
+    std::optional<std::string> port_file;
+};
+
+// Parses "--flag VALUE" pairs; refuses flags the subcommand does not take.
+std::optional<options> parse_options(const std::vector<std::string>& args, bool serve_flags) {
+    options o;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        std::optional<std::string>* target = nullptr;
+        if (a == "--config") target = &o.config_file;
+        else if (a == "--db") target = &o.db;
+        else if (serve_flags && a == "--listen") target = &o.listen;
+        else if (serve_flags && a == "--port-file") target = &o.port_file;
+        if (!target || i + 1 >= args.size()) {
+            std::cerr << fmt::format("hotline: {} {}\n", target ? "missing value for" : "unknown option", a)
+                      << usage_text;
+            return std::nullopt;
+        }
+        *target = args[++i];
+    }
+    return o;
+}
+
+// The configuration: file (if any) over the defaults, then the flags.
+std::optional<server::config> build_config(const options& o) {
+    server::config cfg;
+    if (o.config_file) {
+        auto loaded = server::load_config(*o.config_file);
+        if (!loaded) {
+            std::cerr << fmt::format("hotline: invalid configuration {}: {}\n", *o.config_file, loaded.err().message);
+            return std::nullopt;
+        }
+        cfg = std::move(*loaded);
+    }
+    if (o.listen) {
+        if (auto r = server::apply_listen(cfg, *o.listen); !r) {
+            std::cerr << fmt::format("hotline: --listen: {}\n", r.err().message);
+            return std::nullopt;
+        }
+    }
+    if (o.db) cfg.db_path = *o.db;
+    return cfg;
+}
+
+storage::options storage_options(const server::config& cfg) {
+    storage::options s;
+    s.path = cfg.db_path;
+    s.read_connections = cfg.read_connections;
+    s.max_batch = cfg.max_batch;
+    return s;
+}
+
+int serve(const options& o) {
+    const auto cfg_opt = build_config(o);
+    if (!cfg_opt) return exit_usage;
+    const server::config& cfg = *cfg_opt;
+
+    hotline::system_clock clock;
+    server::logger log(cfg.level, clock, std::cerr);
+
+    const auto master = server::load_or_create_key(cfg.key_file);
+    if (!master) {
+        log.error("startup_failed", {{"message", master.err().message}});
+        return exit_failure;
+    }
+    const intake::tracking_codec codec(intake::derive_key(*master, "tracking-code"));
+    auto db = storage::database::open(storage_options(cfg), codec);
+    if (!db) {
+        log.error("startup_failed", {{"message", db.err().message}});
+        return exit_failure;
+    }
+
+    asio::io_context ioc(cfg.threads);
+    server::app application(cfg, log, clock, **db, codec, *master);
+    server::http_server http(ioc, cfg, log, [&application](server::request& req, server::request_context& ctx) {
+        return application.handle(req, ctx);
+    });
+    if (auto r = http.listen(); !r) {
+        log.error("startup_failed", {{"message", r.err().message}});
+        return exit_failure;
+    }
+    if (o.port_file) {
+        // Written whole under a temporary name, then renamed: a reader never sees half a number.
+        const std::string tmp = *o.port_file + ".tmp";
+        { std::ofstream(tmp) << http.port() << '\n'; }
+        std::rename(tmp.c_str(), o.port_file->c_str());
+    }
+
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    asio::steady_timer deadline(ioc);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        log.info("shutdown_started", {{"signal", sig}, {"connections", http.connections()}});
+        http.shutdown();
+        deadline.expires_after(cfg.shutdown_timeout);
+        deadline.async_wait([&](const boost::system::error_code& dec) {
+            if (dec) return;
+            log.warn("shutdown_forced", {{"connections", http.connections()}});
+            ioc.stop();
+        });
+    });
+    http.on_drained([&] {
+        asio::post(ioc, [&] {
+            deadline.cancel();
+            signals.cancel();
+        });
+    });
+    http.start();
+    log.info("listening", {{"address", cfg.listen_address},
+                           {"port", http.port()},
+                           {"threads", cfg.threads},
+                           {"database", cfg.db_path}});
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < cfg.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads) t.join();
+
+    // Destroying the database commits every write still queued before exit.
+    db->reset();
+    log.info("shutdown_complete");
+    return exit_ok;
+}
+
+int migrate(const options& o) {
+    const auto cfg = build_config(o);
+    if (!cfg) return exit_usage;
+    auto v = storage::migrate(cfg->db_path);
+    if (!v) {
+        std::cerr << fmt::format("hotline: migration failed: {}\n", v.err().message);
+        return exit_failure;
+    }
+    std::cout << fmt::format("{}: schema version {}\n", cfg->db_path, *v);
+    return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        std::cerr << usage_text;
+        return exit_usage;
+    }
+    const std::string cmd = args.front();
+    args.erase(args.begin());
+    if (cmd == "version" || cmd == "--version") {
+        std::cout << fmt::format("hotline {} (schema {})\n", HOTLINE_VERSION, storage::latest_schema_version());
+        return exit_ok;
+    }
+    if (cmd == "serve" || cmd == "migrate") {
+        const auto o = parse_options(args, cmd == "serve");
+        if (!o) return exit_usage;
+        try {
+            return cmd == "serve" ? serve(*o) : migrate(*o);
+        } catch (const std::exception& e) {
+            std::cerr << fmt::format("hotline: fatal: {}\n", e.what());
+            return exit_failure;
+        }
+    }
+    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+        std::cout << usage_text;
+        return exit_ok;
+    }
+    std::cerr << fmt::format("hotline: unknown command \"{}\"\n", cmd) << usage_text;
+    return exit_usage;
+}

@@ -1,0 +1,493 @@
+#include "storage/database.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "storage/detail/migrations.hpp"
+
+namespace hotline::storage {
+
+namespace {
+
+constexpr std::chrono::milliseconds migrate_busy_timeout{5000};
+
+error failure(std::string message) { return make_error("storage_failure", std::move(message)); }
+
+std::optional<report_state> parse_state(std::string_view s) noexcept {
+    for (auto st : {report_state::received, report_state::routed, report_state::acknowledged,
+                    report_state::in_progress, report_state::closed, report_state::unrouted})
+        if (to_string(st) == s) return st;
+    return std::nullopt;
+}
+
+// Binds `args` to parameters 1, 2, ... in order; stops at the first failure.
+template <class... A>
+result<void> bind_all(statement& st, const A&... args) {
+    result<void> r;
+    int index = 0;
+    ((r ? (r = st.bind(++index, args), 0) : 0), ...);
+    return r;
+}
+
+result<statement> prepare_bound(connection& c, std::string_view sql, const auto&... args) {
+    auto st = c.prepare(sql);
+    if (!st) return st;
+    if (auto r = bind_all(*st, args...); !r) return std::move(r).err();
+    return st;
+}
+
+// The first column of the first row of a query that must return one.
+result<std::string> query_text(connection& c, std::string_view sql) {
+    auto st = c.prepare(sql);
+    if (!st) return std::move(st).err();
+    auto r = st->step();
+    if (!r) return std::move(r).err();
+    if (*r != step_result::row) return failure("sqlite: query returned no row");
+    return st->column_text(0);
+}
+
+result<connection> open_writer(const std::string& path, std::chrono::milliseconds busy) {
+    auto c = connection::open(path, open_mode::read_write_create);
+    if (!c) return c;
+    if (auto r = c->busy_timeout(busy); !r) return std::move(r).err();
+    // The reply to a citizen waits for this fsync (rule 1): WAL with
+    // synchronous=FULL makes every COMMIT durable; group commit, not a weaker
+    // mode, pays for it.
+    auto mode = query_text(*c, "PRAGMA journal_mode = WAL");
+    if (!mode) return std::move(mode).err();
+    if (*mode != "wal")
+        return failure("sqlite: the database cannot use WAL mode (journal_mode is " + *mode + ")");
+    if (auto r = c->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"); !r) return std::move(r).err();
+    return c;
+}
+
+result<connection> open_reader(const std::string& path, std::chrono::milliseconds busy) {
+    auto c = connection::open(path, open_mode::read_only);
+    if (!c) return c;
+    if (auto r = c->busy_timeout(busy); !r) return std::move(r).err();
+    if (auto r = c->exec("PRAGMA query_only = ON; PRAGMA foreign_keys = ON"); !r) return std::move(r).err();
+    return c;
+}
+
+constexpr std::string_view report_columns =
+    "id, tracking_code, channel, received_at, state, text, location_text, location_code, "
+    "child_name, child_age, child_age_estimated, child_sex, child_condition, perpetrator_relation, "
+    "reporter_name, reporter_phone, reporter_address, contact_ok, keep_identity_secret, "
+    "secret_salt, secret_hash";
+
+result<report_record> read_report_row(const statement& st) {
+    report_record rec;
+    rec.id = static_cast<std::uint64_t>(st.column_int64(0));
+    rec.tracking_code = st.column_text(1);
+    auto ch = intake::parse_channel(st.column_text_view(2));
+    auto state = parse_state(st.column_text_view(4));
+    auto sex = intake::parse_child_sex(st.column_text_view(11));
+    auto salt = st.column_blob(19);
+    auto hash = st.column_blob(20);
+    if (!ch || !state || !sex || salt.size() != rec.secret.salt.size() || hash.size() != rec.secret.hash.size())
+        return failure("report " + std::to_string(rec.id) + " has a malformed row");
+    rec.channel = *ch;
+    rec.received_at = from_unix_ms(st.column_int64(3));
+    rec.state = *state;
+    auto& d = rec.data;
+    d.text = st.column_text(5);
+    d.location_text = st.column_optional_text(6);
+    d.location_code = st.column_optional_text(7);
+    d.child_name = st.column_optional_text(8);
+    if (auto age = st.column_optional_int64(9)) d.child_age = static_cast<int>(*age);
+    d.child_age_estimated = st.column_int64(10) != 0;
+    d.sex = *sex;
+    d.child_condition = st.column_optional_text(12);
+    d.perpetrator_relation = st.column_optional_text(13);
+    d.reporter_name = st.column_optional_text(14);
+    d.reporter_phone = st.column_optional_text(15);
+    d.reporter_address = st.column_optional_text(16);
+    d.contact_ok = st.column_int64(17) != 0;
+    d.keep_identity_secret = st.column_int64(18) != 0;
+    std::memcpy(rec.secret.salt.data(), salt.data(), salt.size());
+    std::memcpy(rec.secret.hash.data(), hash.data(), hash.size());
+    return rec;
+}
+
+}  // namespace
+
+std::string_view to_string(report_state s) noexcept {
+    switch (s) {
+    case report_state::received: return "received";
+    case report_state::routed: return "routed";
+    case report_state::acknowledged: return "acknowledged";
+    case report_state::in_progress: return "in_progress";
+    case report_state::closed: return "closed";
+    case report_state::unrouted: return "unrouted";
+    }
+    return "received";
+}
+
+result<int> migrate(const std::string& path) {
+    auto c = open_writer(path, migrate_busy_timeout);
+    if (!c) return std::move(c).err();
+    return detail::apply_migrations(*c);
+}
+
+// ---- the shared state --------------------------------------------------------
+
+struct database::impl {
+    impl(const options& o, const intake::tracking_codec& c) : opts(o), codec(c) {}
+
+    options opts;
+    const intake::tracking_codec codec;
+
+    std::mutex write_mu;
+    std::condition_variable write_cv;
+    std::deque<std::unique_ptr<write_task>> write_queue;  // guarded by write_mu
+    bool writes_closed = false;                           // guarded by write_mu
+
+    std::mutex read_mu;
+    std::condition_variable read_cv;
+    std::deque<read_task> read_queue;  // guarded by read_mu
+    bool reads_closed = false;         // guarded by read_mu
+
+    std::atomic<std::uint64_t> commits{0};
+    std::atomic<std::uint64_t> writes_committed{0};
+
+    // Owned by the writer thread once it runs.
+    connection writer;
+    std::uint64_t next_id = 1;
+    bool next_id_known = false;  // false after a failed batch: re-read under the write lock
+
+    // Each reader connection belongs to the reader thread of the same index.
+    std::vector<connection> readers;
+
+    std::thread writer_thread;
+    std::vector<std::thread> reader_threads;
+
+    result<void> load_next_id();
+    result<std::uint64_t> allocate_id();
+    result<receipt> insert(connection& c, const new_report& r);
+
+    void writer_loop();
+    void run_batch(std::vector<std::unique_ptr<write_task>>& batch);
+    void reader_loop(connection& c);
+};
+
+result<void> database::impl::load_next_id() {
+    auto st = writer.prepare("SELECT COALESCE(MAX(id), 0) FROM reports");
+    if (!st) return std::move(st).err();
+    auto r = st->step();
+    if (!r) return std::move(r).err();
+    if (*r != step_result::row) return failure("sqlite: query returned no row");
+    next_id = static_cast<std::uint64_t>(st->column_int64(0)) + 1;
+    next_id_known = true;
+    return {};
+}
+
+result<std::uint64_t> database::impl::allocate_id() {
+    // The tracking code is a permutation of [0, 31^8): past it no code exists.
+    if (next_id >= intake::tracking_domain) return failure("no report ids left for tracking codes");
+    return next_id++;
+}
+
+result<receipt> database::impl::insert(connection& c, const new_report& r) {
+    if (r.idempotency_key) {
+        auto st = prepare_bound(c,
+                                "SELECT k.request_hash, k.report_id, p.tracking_code, p.received_at "
+                                "FROM idempotency_keys AS k JOIN reports AS p ON p.id = k.report_id "
+                                "WHERE k.key = ?1",
+                                *r.idempotency_key);
+        if (!st) return std::move(st).err();
+        auto row = st->step();
+        if (!row) return std::move(row).err();
+        if (*row == step_result::row) {
+            if (st->column_text_view(0) != r.request_hash)
+                return make_error("idempotency_conflict",
+                                  "this idempotency key was already used for a different request");
+            return receipt{static_cast<std::uint64_t>(st->column_int64(1)), st->column_text(2),
+                           from_unix_ms(st->column_int64(3)), true};
+        }
+    }
+
+    auto id = allocate_id();
+    if (!id) return std::move(id).err();
+    const auto row_id = static_cast<std::int64_t>(*id);
+    std::string code = codec.encode(*id);
+    const std::int64_t at = to_unix_ms(r.received_at);
+    const std::string_view channel = intake::to_string(r.channel);
+    const auto& d = r.data;
+    std::optional<std::int64_t> age;
+    if (d.child_age) age = *d.child_age;
+
+    auto rep = prepare_bound(
+        c,
+        "INSERT INTO reports (id, tracking_code, channel, received_at, state, text, location_text, "
+        "location_code, child_name, child_age, child_age_estimated, child_sex, child_condition, "
+        "perpetrator_relation, reporter_name, reporter_phone, reporter_address, contact_ok, "
+        "keep_identity_secret, secret_salt, secret_hash) "
+        "VALUES (?1, ?2, ?3, ?4, 'received', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+        "?18, ?19, ?20)",
+        row_id, code, channel, at, d.text, d.location_text, d.location_code, d.child_name, age,
+        d.child_age_estimated, intake::to_string(d.sex), d.child_condition, d.perpetrator_relation,
+        d.reporter_name, d.reporter_phone, d.reporter_address, d.contact_ok, d.keep_identity_secret,
+        std::span<const std::uint8_t>(r.secret.salt), std::span<const std::uint8_t>(r.secret.hash));
+    if (!rep) return std::move(rep).err();
+    if (auto x = rep->run(); !x) return std::move(x).err();
+
+    auto ev = prepare_bound(c,
+                            "INSERT INTO events (report_id, at, kind, actor, data) "
+                            "VALUES (?1, ?2, 'received', ?3, NULL)",
+                            row_id, at, channel);
+    if (!ev) return std::move(ev).err();
+    if (auto x = ev->run(); !x) return std::move(x).err();
+
+    if (r.idempotency_key) {
+        auto key = prepare_bound(c,
+                                 "INSERT INTO idempotency_keys (key, request_hash, report_id, created_at) "
+                                 "VALUES (?1, ?2, ?3, ?4)",
+                                 *r.idempotency_key, r.request_hash, row_id, at);
+        if (!key) return std::move(key).err();
+        if (auto x = key->run(); !x) return std::move(x).err();
+    }
+    return receipt{*id, std::move(code), r.received_at, false};
+}
+
+// ---- the writer ----------------------------------------------------------------
+
+void database::impl::writer_loop() {
+    const std::size_t max_batch = std::max<std::size_t>(opts.max_batch, 1);
+    std::vector<std::unique_ptr<write_task>> batch;
+    batch.reserve(max_batch);
+    for (;;) {
+        {
+            std::unique_lock lock(write_mu);
+            write_cv.wait(lock, [&] { return writes_closed || !write_queue.empty(); });
+            if (write_queue.empty()) return;  // closed and drained
+            const std::size_t n = std::min(max_batch, write_queue.size());
+            for (std::size_t i = 0; i < n; ++i) {
+                batch.push_back(std::move(write_queue.front()));
+                write_queue.pop_front();
+            }
+        }
+        run_batch(batch);
+        batch.clear();
+    }
+}
+
+void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) {
+    // Completions may misbehave; a throwing one must not take the writer, and
+    // with it every later write, down. The others of the batch still hear.
+    auto finish_all = [&](const result<void>& outcome) {
+        for (auto& t : batch) {
+            try {
+                t->finish(outcome);
+            } catch (...) {
+            }
+        }
+    };
+    auto fail = [&](error e) {
+        if (!writer.autocommit()) (void)writer.exec("ROLLBACK");
+        // Ids handed out in this batch were never committed; whatever the
+        // database now holds is the truth for the next batch.
+        next_id_known = false;
+        e.message = "the write transaction failed: " + e.message;
+        finish_all(result<void>(std::move(e)));
+    };
+
+    if (auto r = writer.exec("BEGIN IMMEDIATE"); !r) return fail(std::move(r).err());
+    if (!next_id_known) {
+        if (auto r = load_next_id(); !r) return fail(std::move(r).err());
+    }
+
+    std::uint64_t kept = 0;
+    for (auto& t : batch) {
+        if (auto r = writer.exec("SAVEPOINT w"); !r) return fail(std::move(r).err());
+        const bool ok = t->run(writer);
+        // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) roll back the whole
+        // transaction on their own; then nothing of the batch is left to keep.
+        if (writer.autocommit()) return fail(failure("sqlite rolled the transaction back"));
+        if (ok) {
+            ++kept;
+        } else if (auto r = writer.exec("ROLLBACK TO w"); !r) {
+            return fail(std::move(r).err());
+        }
+        if (auto r = writer.exec("RELEASE w"); !r) return fail(std::move(r).err());
+    }
+    if (auto r = writer.exec("COMMIT"); !r) return fail(std::move(r).err());
+
+    commits.fetch_add(1, std::memory_order_relaxed);
+    writes_committed.fetch_add(kept, std::memory_order_relaxed);
+    finish_all(result<void>());
+}
+
+// ---- the readers ---------------------------------------------------------------
+
+void database::impl::reader_loop(connection& c) {
+    for (;;) {
+        read_task task;
+        {
+            std::unique_lock lock(read_mu);
+            read_cv.wait(lock, [&] { return reads_closed || !read_queue.empty(); });
+            if (read_queue.empty()) return;  // closed and drained
+            task = std::move(read_queue.front());
+            read_queue.pop_front();
+        }
+        try {
+            task(&c);
+        } catch (...) {
+            // As for the writer: a throwing completion must not end the reader.
+        }
+        // A transaction left open would pin an old snapshot, and later reads
+        // on this connection would not see newly committed reports.
+        if (!c.autocommit()) (void)c.exec("ROLLBACK");
+    }
+}
+
+// ---- database --------------------------------------------------------------------
+
+database::database(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+result<std::unique_ptr<database>> database::open(const options& opts, const intake::tracking_codec& codec) {
+    auto w = open_writer(opts.path, opts.busy_timeout);
+    if (!w) return std::move(w).err();
+    if (auto v = detail::apply_migrations(*w); !v) return std::move(v).err();
+
+    auto p = std::make_unique<impl>(opts, codec);
+    p->writer = std::move(*w);
+    if (auto r = p->load_next_id(); !r) return std::move(r).err();
+    const int n = std::max(opts.read_connections, 1);
+    for (int i = 0; i < n; ++i) {
+        auto r = open_reader(opts.path, opts.busy_timeout);
+        if (!r) return std::move(r).err();
+        p->readers.push_back(std::move(*r));
+    }
+
+    // From here the destructor joins whatever threads were started.
+    std::unique_ptr<database> db(new database(std::move(p)));
+    impl& s = *db->impl_;
+    s.writer_thread = std::thread([&s] { s.writer_loop(); });
+    for (auto& c : s.readers) s.reader_threads.emplace_back([&s, &c] { s.reader_loop(c); });
+    return db;
+}
+
+database::~database() {
+    {
+        std::lock_guard lock(impl_->write_mu);
+        impl_->writes_closed = true;
+    }
+    impl_->write_cv.notify_all();
+    {
+        std::lock_guard lock(impl_->read_mu);
+        impl_->reads_closed = true;
+    }
+    impl_->read_cv.notify_all();
+    if (impl_->writer_thread.joinable()) impl_->writer_thread.join();
+    for (auto& t : impl_->reader_threads)
+        if (t.joinable()) t.join();
+}
+
+error database::shutting_down_error() {
+    return make_error("shutting_down", "the database is shutting down");
+}
+
+void database::enqueue_write(std::unique_ptr<write_task> task) {
+    {
+        std::lock_guard lock(impl_->write_mu);
+        if (!impl_->writes_closed) {
+            impl_->write_queue.push_back(std::move(task));
+            task = nullptr;
+        }
+    }
+    if (task) return task->finish(shutting_down_error());
+    impl_->write_cv.notify_one();
+}
+
+void database::enqueue_read(read_task task) {
+    {
+        std::lock_guard lock(impl_->read_mu);
+        if (!impl_->reads_closed) {
+            impl_->read_queue.push_back(std::move(task));
+            task = nullptr;
+        }
+    }
+    if (task) return task(nullptr);
+    impl_->read_cv.notify_one();
+}
+
+std::uint64_t database::commits() const noexcept { return impl_->commits.load(std::memory_order_relaxed); }
+
+std::uint64_t database::writes_committed() const noexcept {
+    return impl_->writes_committed.load(std::memory_order_relaxed);
+}
+
+// ---- the operations ---------------------------------------------------------------
+
+void database::insert_report(new_report r, completion<receipt> done) {
+    impl* self = impl_.get();
+    write<receipt>([self, r = std::move(r)](connection& c) { return self->insert(c, r); }, std::move(done));
+}
+
+void database::find_report(std::uint64_t id, completion<std::optional<report_record>> done) {
+    using out = std::optional<report_record>;
+    read<out>(
+        [id](connection& c) -> result<out> {
+            if (id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return out{};
+            std::string sql = "SELECT ";
+            sql += report_columns;
+            sql += " FROM reports WHERE id = ?1";
+            auto st = prepare_bound(c, sql, static_cast<std::int64_t>(id));
+            if (!st) return std::move(st).err();
+            auto row = st->step();
+            if (!row) return std::move(row).err();
+            if (*row == step_result::done) return out{};
+            auto rec = read_report_row(*st);
+            if (!rec) return std::move(rec).err();
+            return out{std::move(*rec)};
+        },
+        std::move(done));
+}
+
+void database::report_status_of(std::uint64_t id, completion<std::optional<report_status>> done) {
+    using out = std::optional<report_status>;
+    read<out>(
+        [id](connection& c) -> result<out> {
+            if (id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return out{};
+            auto st = prepare_bound(
+                c,
+                "SELECT state, received_at, "
+                "EXISTS (SELECT 1 FROM events WHERE report_id = r.id AND kind = 'routed'), "
+                "EXISTS (SELECT 1 FROM events WHERE report_id = r.id AND kind = 'acknowledged') "
+                "FROM reports AS r WHERE id = ?1",
+                static_cast<std::int64_t>(id));
+            if (!st) return std::move(st).err();
+            auto row = st->step();
+            if (!row) return std::move(row).err();
+            if (*row == step_result::done) return out{};
+            auto state = parse_state(st->column_text_view(0));
+            if (!state) return failure("report " + std::to_string(id) + " has an unknown state");
+            report_status s;
+            s.state = *state;
+            s.received_at = from_unix_ms(st->column_int64(1));
+            s.forwarded = st->column_int64(2) != 0;
+            s.acknowledged = st->column_int64(3) != 0;
+            return out{s};
+        },
+        std::move(done));
+}
+
+void database::check_writable(completion<void> done) {
+    write<void>(
+        [](connection& c) -> result<void> {
+            return c.exec(
+                "INSERT INTO write_probe (id, writes) VALUES (1, 1) "
+                "ON CONFLICT (id) DO UPDATE SET writes = writes + 1");
+        },
+        std::move(done));
+}
+
+}  // namespace hotline::storage

@@ -1,0 +1,214 @@
+#pragma once
+// The durable store: one SQLite file in WAL mode with synchronous=FULL and
+// foreign keys on.
+//
+// Writes go through a single writer thread that practises group commit: it
+// takes every write waiting at that moment (up to `max_batch`), runs them in
+// one BEGIN IMMEDIATE ... COMMIT, each inside its own SAVEPOINT so a failing
+// write is rolled back alone, and only after COMMIT has returned does it call
+// each write's completion. A completion therefore never reports success for
+// data that is not durable. If COMMIT fails, every write of that batch
+// completes with `storage_failure`.
+//
+// Reads run on a small pool of threads, each with its own read-only
+// connection; they never block the writer (WAL).
+//
+// Completions are called on the writer or reader thread. Callers that live on
+// an event loop post back to it; completions must not block, and must not
+// destroy the database. Work handed over once destruction has begun is
+// refused: its completion is called at once, on the caller's thread, with
+// error code `shutting_down`.
+//
+// Thread-safety: every public member may be called from any thread.
+// Destruction stops accepting new work, finishes every write already queued
+// (committed, completions called), then joins the threads.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "intake/clock.hpp"
+#include "intake/report.hpp"
+#include "intake/result.hpp"
+#include "intake/tracking_code.hpp"
+#include "storage/sqlite.hpp"
+
+namespace hotline::storage {
+
+struct options {
+    std::string path = "var/hotline.db";
+    int read_connections = 2;                      // reader threads, each with one connection
+    std::size_t max_batch = 256;                   // writes per group commit at most
+    std::chrono::milliseconds busy_timeout{5000};  // sqlite3_busy_timeout for every connection
+};
+
+// The latest schema version; `user_version` of a migrated database.
+int latest_schema_version() noexcept;
+
+// Opens (creating if needed) the database at `path` and applies every pending
+// migration, each in its own transaction. Returns the resulting version.
+// Used by `hotline migrate` and by database::open.
+result<int> migrate(const std::string& path);
+
+enum class report_state { received, routed, acknowledged, in_progress, closed, unrouted };
+std::string_view to_string(report_state s) noexcept;
+
+struct new_report {
+    intake::report data;
+    intake::channel channel = intake::channel::api;
+    time_point received_at;
+    intake::secret_hash secret;
+    // When set, the write is idempotent on this key (already scoped by the
+    // caller, e.g. "api:<Idempotency-Key>"): a second write with the same key
+    // and the same request_hash returns the first report (replayed = true); with
+    // a different request_hash it fails with code `idempotency_conflict`.
+    std::optional<std::string> idempotency_key;
+    std::string request_hash;   // hex digest of the canonical request, when keyed
+};
+
+struct receipt {
+    std::uint64_t id = 0;
+    std::string tracking_code;  // 8 characters, ungrouped
+    time_point received_at;
+    bool replayed = false;      // true when an idempotent replay returned an earlier report
+};
+
+struct report_record {
+    std::uint64_t id = 0;
+    std::string tracking_code;
+    intake::channel channel = intake::channel::api;
+    time_point received_at;
+    report_state state = report_state::received;
+    intake::report data;
+    intake::secret_hash secret;
+};
+
+// What a reporter may learn about their report: no names, no internals.
+struct report_status {
+    report_state state = report_state::received;
+    time_point received_at;
+    bool forwarded = false;      // an assignment to a commune contact exists
+    bool acknowledged = false;   // somebody acknowledged it
+};
+
+template <class T>
+using completion = std::function<void(result<T>)>;
+
+class database {
+public:
+    // Opens the file, applies migrations, starts the writer and the readers.
+    // The codec turns the row id assigned by the writer into the tracking code.
+    static result<std::unique_ptr<database>> open(const options& opts,
+                                                  const intake::tracking_codec& codec);
+    ~database();
+    database(const database&) = delete;
+    database& operator=(const database&) = delete;
+
+    // Stores the report and its `received` event in one group-committed write.
+    // The writer assigns the row id (increasing; a write rolled back within a
+    // batch leaves a gap) and the tracking code `codec.encode(id)`. Fails with `idempotency_conflict`
+    // (see new_report), `storage_failure` or `shutting_down`.
+    void insert_report(new_report r, completion<receipt> done);
+
+    // The report with this row id, or std::nullopt.
+    void find_report(std::uint64_t id, completion<std::optional<report_record>> done);
+
+    // The reporter's view of a report, or std::nullopt.
+    void report_status_of(std::uint64_t id, completion<std::optional<report_status>> done);
+
+    // Succeeds when a write transaction can be started and committed now
+    // (used by /readyz); goes through the writer like any write. It rewrites
+    // the one row of the `write_probe` table, so a success means a real write
+    // reached the disk, not only that a lock could be taken.
+    void check_writable(completion<void> done);
+
+    // Generic access for later modules: `job` runs on the writer thread inside
+    // the batch transaction (in its own savepoint) or on a reader thread.
+    template <class T>
+    void write(std::function<result<T>(connection&)> job, completion<T> done);
+    template <class T>
+    void read(std::function<result<T>(connection&)> job, completion<T> done);
+
+    // Number of group commits and of writes committed so far (for tests and metrics).
+    std::uint64_t commits() const noexcept;
+    std::uint64_t writes_committed() const noexcept;
+
+private:
+    struct impl;
+
+    // One queued write. The writer calls `run` inside the write's own
+    // savepoint (returning false rolls that savepoint back), then, once the
+    // batch is over, `finish` exactly once with the batch's outcome: success
+    // when it committed. `finish` is also called at once, without `run`, with
+    // `shutting_down` when the database no longer accepts work, and without
+    // `run` when the batch failed before reaching this write.
+    struct write_task {
+        virtual ~write_task() = default;
+        virtual bool run(connection& c) = 0;
+        virtual void finish(result<void> batch) = 0;
+    };
+    template <class T>
+    struct typed_write;
+
+    // A read runs with a reader's connection, or with null when refused.
+    using read_task = std::function<void(connection*)>;
+
+    // The error of work refused because the database is being destroyed.
+    static error shutting_down_error();
+    void enqueue_write(std::unique_ptr<write_task> task);
+    void enqueue_read(read_task task);
+    explicit database(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+template <class T>
+struct database::typed_write final : database::write_task {
+    typed_write(std::function<result<T>(connection&)> j, completion<T> d)
+        : job(std::move(j)), done(std::move(d)) {}
+
+    bool run(connection& c) override {
+        try {
+            out.emplace(job(c));
+        } catch (...) {
+            // Rolled back alone like any failed write; the writer lives on.
+            out.emplace(make_error("storage_failure", "a write job threw an exception"));
+        }
+        return out->has_value();
+    }
+
+    void finish(result<void> batch) override {
+        if (out && !out->has_value()) return done(std::move(*out));  // its own failure
+        if (!batch) return done(std::move(batch).err());
+        if (!out) return done(make_error("storage_failure", "a write was committed without running"));
+        done(std::move(*out));
+    }
+
+    std::function<result<T>(connection&)> job;
+    completion<T> done;
+    std::optional<result<T>> out;
+};
+
+template <class T>
+void database::write(std::function<result<T>(connection&)> job, completion<T> done) {
+    enqueue_write(std::make_unique<typed_write<T>>(std::move(job), std::move(done)));
+}
+
+template <class T>
+void database::read(std::function<result<T>(connection&)> job, completion<T> done) {
+    enqueue_read([job = std::move(job), done = std::move(done)](connection* c) {
+        if (!c) return done(shutting_down_error());
+        std::optional<result<T>> out;
+        try {
+            out.emplace(job(*c));
+        } catch (...) {
+            out.emplace(make_error("storage_failure", "a read job threw an exception"));
+        }
+        done(std::move(*out));
+    });
+}
+
+}  // namespace hotline::storage

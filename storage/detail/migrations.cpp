@@ -1,0 +1,170 @@
+#include "storage/detail/migrations.hpp"
+
+#include <array>
+#include <string>
+
+#include "storage/database.hpp"
+
+namespace hotline::storage {
+
+namespace detail {
+
+namespace {
+
+// Tables are STRICT so a value of the wrong type is refused rather than stored
+// as whatever SQLite's type affinity makes of it. Times are unix milliseconds
+// UTC. Flags are 0/1 integers.
+constexpr std::string_view migration_1 = R"sql(
+CREATE TABLE reports (
+    id                   INTEGER PRIMARY KEY,
+    tracking_code        TEXT    NOT NULL,
+    channel              TEXT    NOT NULL CHECK (channel IN ('web', 'api', 'sms', 'operator')),
+    received_at          INTEGER NOT NULL,
+    state                TEXT    NOT NULL DEFAULT 'received'
+                         CHECK (state IN ('received', 'routed', 'acknowledged', 'in_progress', 'closed', 'unrouted')),
+    text                 TEXT    NOT NULL,
+    location_text        TEXT,
+    location_code        TEXT,
+    child_name           TEXT,
+    child_age            INTEGER CHECK (child_age BETWEEN 0 AND 17),
+    child_age_estimated  INTEGER NOT NULL DEFAULT 0 CHECK (child_age_estimated IN (0, 1)),
+    child_sex            TEXT    NOT NULL DEFAULT 'unknown' CHECK (child_sex IN ('male', 'female', 'unknown')),
+    child_condition      TEXT,
+    perpetrator_relation TEXT,
+    reporter_name        TEXT,
+    reporter_phone       TEXT,
+    reporter_address     TEXT,
+    contact_ok           INTEGER NOT NULL DEFAULT 0 CHECK (contact_ok IN (0, 1)),
+    keep_identity_secret INTEGER NOT NULL DEFAULT 0 CHECK (keep_identity_secret IN (0, 1)),
+    secret_salt          BLOB    NOT NULL CHECK (length(secret_salt) = 16),
+    secret_hash          BLOB    NOT NULL CHECK (length(secret_hash) = 32)
+) STRICT;
+
+-- The history of every report. Rows are only ever added: the triggers make
+-- an UPDATE or DELETE fail whoever issues it.
+CREATE TABLE events (
+    id        INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports (id),
+    at        INTEGER NOT NULL,
+    kind      TEXT    NOT NULL,
+    actor     TEXT    NOT NULL,
+    data      TEXT    CHECK (data IS NULL OR json_valid(data))
+) STRICT;
+
+CREATE INDEX events_by_report ON events (report_id, id);
+
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+
+-- Keys of idempotent requests (already scoped by channel), so that a retry
+-- gets the first answer instead of a second report.
+CREATE TABLE idempotency_keys (
+    key          TEXT    PRIMARY KEY,
+    request_hash TEXT    NOT NULL,
+    report_id    INTEGER NOT NULL REFERENCES reports (id),
+    created_at   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- One row that check_writable rewrites: an empty transaction writes nothing,
+-- so only a real write proves that the disk still takes one.
+CREATE TABLE write_probe (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    writes INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array<std::string_view, 1> all = {migration_1};
+
+result<std::int64_t> scalar(connection& c, std::string_view sql) {
+    auto st = c.prepare(sql);
+    if (!st) return std::move(st).err();
+    auto r = st->step();
+    if (!r) return std::move(r).err();
+    if (*r != step_result::row) return make_error("storage_failure", "sqlite: query returned no row");
+    return st->column_int64(0);
+}
+
+// Leaves the connection with no transaction open, whatever state a failure
+// left it in.
+void abandon(connection& c) {
+    if (!c.autocommit()) (void)c.exec("ROLLBACK");
+}
+
+result<int> apply_pending(connection& c) {
+    const int latest = static_cast<int>(all.size());
+    for (;;) {
+        if (auto r = c.exec("BEGIN IMMEDIATE"); !r) return std::move(r).err();
+        auto v = schema_version(c);
+        if (!v) {
+            abandon(c);
+            return std::move(v).err();
+        }
+        int version = *v;
+        if (version > latest) {
+            abandon(c);
+            return make_error("schema_too_new",
+                              "the database has schema version " + std::to_string(version) +
+                                  " but this program knows versions up to " + std::to_string(latest) +
+                                  "; run a newer release of the program against it");
+        }
+        if (version < 0) {
+            abandon(c);
+            return make_error("storage_failure",
+                              "the database has a negative schema version: not a hotline database");
+        }
+        if (version == latest) {
+            abandon(c);
+            return version;
+        }
+        auto step = [&]() -> result<void> {
+            if (auto r = c.exec(all[static_cast<std::size_t>(version)]); !r) return r;
+            auto broken = scalar(c, "SELECT count(*) FROM pragma_foreign_key_check");
+            if (!broken) return std::move(broken).err();
+            if (*broken != 0)
+                return make_error("storage_failure", "migration " + std::to_string(version + 1) +
+                                                         " left rows that violate a foreign key");
+            // PRAGMA takes no parameters; the value is our own integer.
+            if (auto r = c.exec("PRAGMA user_version = " + std::to_string(version + 1)); !r) return r;
+            return c.exec("COMMIT");
+        };
+        if (auto r = step(); !r) {
+            abandon(c);
+            error e = std::move(r).err();
+            e.message = "migration " + std::to_string(version + 1) + " failed: " + e.message;
+            return e;
+        }
+    }
+}
+
+}  // namespace
+
+std::span<const std::string_view> migrations() noexcept { return all; }
+
+result<int> schema_version(connection& c) {
+    auto v = scalar(c, "PRAGMA user_version");
+    if (!v) return std::move(v).err();
+    return static_cast<int>(*v);
+}
+
+result<int> apply_migrations(connection& c) {
+    // foreign_keys cannot change inside a transaction, and a table rebuild in
+    // a later migration must not trip over (or cascade through) references
+    // while it runs: off while migrating, checked before each commit.
+    if (auto r = c.exec("PRAGMA foreign_keys = OFF"); !r) return std::move(r).err();
+    auto v = apply_pending(c);
+    if (auto r = c.exec("PRAGMA foreign_keys = ON"); !r) return std::move(r).err();
+    return v;
+}
+
+}  // namespace detail
+
+int latest_schema_version() noexcept { return static_cast<int>(detail::migrations().size()); }
+
+}  // namespace hotline::storage

@@ -1,0 +1,495 @@
+#include "server/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <unistd.h>
+
+using namespace hotline;
+using namespace hotline::server;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A fresh directory under the system's temp directory, removed with its
+// contents when the object goes out of scope.
+class temp_dir {
+public:
+    temp_dir() {
+        static std::atomic<unsigned> counter{0};
+        std::random_device rd;
+        path_ = std::filesystem::temp_directory_path() /
+                ("hotline-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+                 std::to_string(rd()));
+        std::filesystem::create_directories(path_);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    // Writes `content` to a file named `name` in the directory; returns its path.
+    std::string write(std::string_view name, std::string_view content) const {
+        const auto p = path_ / name;
+        std::ofstream out(p, std::ios::binary);
+        out << content;
+        return p.string();
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+
+// load_config on a file holding `toml`.
+result<config> load_text(std::string_view toml) {
+    temp_dir dir;
+    return load_config(dir.write("hotline.toml", toml));
+}
+
+void check_same(const config& a, const config& b) {
+    CHECK(a.listen_address == b.listen_address);
+    CHECK(a.listen_port == b.listen_port);
+    CHECK(a.threads == b.threads);
+    CHECK(a.public_base_url == b.public_base_url);
+    CHECK(a.trust_forwarded_for == b.trust_forwarded_for);
+    CHECK(a.header_limit == b.header_limit);
+    CHECK(a.body_limit == b.body_limit);
+    CHECK(a.pipeline_limit == b.pipeline_limit);
+    CHECK(a.max_connections == b.max_connections);
+    CHECK(a.read_timeout == b.read_timeout);
+    CHECK(a.idle_timeout == b.idle_timeout);
+    CHECK(a.write_timeout == b.write_timeout);
+    CHECK(a.shutdown_timeout == b.shutdown_timeout);
+    CHECK(a.reports_per_minute == b.reports_per_minute);
+    CHECK(a.status_failures_per_hour == b.status_failures_per_hour);
+    CHECK(a.db_path == b.db_path);
+    CHECK(a.read_connections == b.read_connections);
+    CHECK(a.max_batch == b.max_batch);
+    CHECK(a.key_file == b.key_file);
+    CHECK(a.level == b.level);
+}
+
+}  // namespace
+
+TEST_CASE("config: the example file documents exactly the defaults") {
+    const std::string path = std::string(HOTLINE_SOURCE_DIR) + "/deploy/hotline.example.toml";
+    REQUIRE(std::filesystem::exists(path));
+    const auto c = load_config(path);
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    check_same(*c, config{});
+}
+
+TEST_CASE("config: the defaults are the documented ones") {
+    const config c;
+    CHECK(c.listen_address == "127.0.0.1");
+    CHECK(c.listen_port == 8080);
+    CHECK(c.threads == 2);
+    CHECK(c.public_base_url == "http://127.0.0.1:8080");
+    CHECK_FALSE(c.trust_forwarded_for);
+    CHECK(c.header_limit == 8192);
+    CHECK(c.body_limit == 65536);
+    CHECK(c.pipeline_limit == 8);
+    CHECK(c.max_connections == 4096);
+    CHECK(c.read_timeout == 15s);
+    CHECK(c.idle_timeout == 60s);
+    CHECK(c.write_timeout == 15s);
+    CHECK(c.shutdown_timeout == 10s);
+    CHECK(c.reports_per_minute == 30);
+    CHECK(c.status_failures_per_hour == 20);
+    CHECK(c.db_path == "var/hotline.db");
+    CHECK(c.read_connections == 2);
+    CHECK(c.max_batch == 256);
+    CHECK(c.key_file == "var/server.key");
+    CHECK(c.level == log_level::info);
+}
+
+TEST_CASE("config: an empty file gives the defaults") {
+    const auto c = load_text("");
+    REQUIRE(c.has_value());
+    check_same(*c, config{});
+}
+
+TEST_CASE("config: every key is read into its member") {
+    const auto c = load_text(R"(
+[server]
+listen = "0.0.0.0:9090"
+threads = 8
+public_base_url = "https://hotline.example.vn"
+trust_forwarded_for = true
+
+[limits]
+header_bytes = 16384
+body_bytes = 131072
+pipeline = 4
+max_connections = 100
+read_timeout_s = 5
+idle_timeout_s = 120
+write_timeout_s = 7
+shutdown_timeout_s = 3
+reports_per_minute = 0
+status_failures_per_hour = 5
+
+[storage]
+path = "/var/lib/hotline/hotline.db"
+read_connections = 4
+max_batch = 64
+key_file = "/var/lib/hotline/server.key"
+
+[log]
+level = "debug"
+)");
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    CHECK(c->listen_address == "0.0.0.0");
+    CHECK(c->listen_port == 9090);
+    CHECK(c->threads == 8);
+    CHECK(c->public_base_url == "https://hotline.example.vn");
+    CHECK(c->trust_forwarded_for);
+    CHECK(c->header_limit == 16384);
+    CHECK(c->body_limit == 131072);
+    CHECK(c->pipeline_limit == 4);
+    CHECK(c->max_connections == 100);
+    CHECK(c->read_timeout == 5s);
+    CHECK(c->idle_timeout == 120s);
+    CHECK(c->write_timeout == 7s);
+    CHECK(c->shutdown_timeout == 3s);
+    CHECK(c->reports_per_minute == 0);
+    CHECK(c->status_failures_per_hour == 5);
+    CHECK(c->db_path == "/var/lib/hotline/hotline.db");
+    CHECK(c->read_connections == 4);
+    CHECK(c->max_batch == 64);
+    CHECK(c->key_file == "/var/lib/hotline/server.key");
+    CHECK(c->level == log_level::debug);
+}
+
+TEST_CASE("config: keys left out keep their defaults") {
+    const auto c = load_text("[limits]\nbody_bytes = 2048\n");
+    REQUIRE(c.has_value());
+    config expected;
+    expected.body_limit = 2048;
+    check_same(*c, expected);
+}
+
+TEST_CASE("config: dotted keys at the top level are the same as sections") {
+    const auto c = load_text("server.threads = 3\nlog.level = \"warn\"\n");
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    CHECK(c->threads == 3);
+    CHECK(c->level == log_level::warn);
+}
+
+TEST_CASE("config: an unknown key is an error naming it") {
+    struct {
+        std::string toml;
+        std::string key;
+    } const cases[] = {
+        {"[server]\nlisten_port = 80\n", "server.listen_port"},
+        {"[limits]\nbody_limit = 2048\n", "limits.body_limit"},
+        {"[storage]\ndb_path = \"x.db\"\n", "storage.db_path"},
+        {"[log]\nlevel = \"info\"\nformat = \"json\"\n", "log.format"},
+        {"threads = 2\n", "threads"},
+        {"server = \"127.0.0.1:80\"\n", "server"},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.toml);
+        const auto c = load_text(t.toml);
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == t.key);
+        CHECK(contains(c.err().message, t.key));
+        CHECK(contains(c.err().message, "unknown"));
+    }
+}
+
+TEST_CASE("config: an unknown section is an error naming it") {
+    struct {
+        std::string toml;
+        std::string key;
+    } const cases[] = {
+        {"[serverr]\nthreads = 2\n", "serverr"},
+        {"[database]\n", "database"},
+        {"[server.tls]\ncert = \"x\"\n", "server.tls"},
+        {"[limits]\n[limits.per_ip]\nx = 1\n", "limits.per_ip"},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.toml);
+        const auto c = load_text(t.toml);
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == t.key);
+        CHECK(contains(c.err().message, t.key));
+        CHECK(contains(c.err().message, "section"));
+    }
+}
+
+TEST_CASE("config: a value of the wrong type is an error naming the key") {
+    struct {
+        std::string toml;
+        std::string key;
+    } const cases[] = {
+        {"[server]\nlisten = 8080\n", "server.listen"},
+        {"[server]\nthreads = \"2\"\n", "server.threads"},
+        {"[server]\nthreads = 2.0\n", "server.threads"},
+        {"[server]\npublic_base_url = true\n", "server.public_base_url"},
+        {"[server]\ntrust_forwarded_for = 1\n", "server.trust_forwarded_for"},
+        {"[server]\ntrust_forwarded_for = \"true\"\n", "server.trust_forwarded_for"},
+        {"[limits]\nbody_bytes = 1.5\n", "limits.body_bytes"},
+        {"[limits]\nread_timeout_s = \"15s\"\n", "limits.read_timeout_s"},
+        {"[limits]\nreports_per_minute = [30]\n", "limits.reports_per_minute"},
+        {"[storage]\npath = 3\n", "storage.path"},
+        {"[storage]\nkey_file = false\n", "storage.key_file"},
+        {"[storage]\nmax_batch = 1979-05-27\n", "storage.max_batch"},
+        {"[log]\nlevel = 1\n", "log.level"},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.toml);
+        const auto c = load_text(t.toml);
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == t.key);
+        CHECK(contains(c.err().message, t.key));
+    }
+}
+
+TEST_CASE("config: a value out of range is an error naming the key") {
+    struct {
+        std::string toml;
+        std::string key;
+    } const cases[] = {
+        {"[server]\nthreads = 0\n", "server.threads"},
+        {"[server]\nthreads = 65\n", "server.threads"},
+        {"[server]\nthreads = -1\n", "server.threads"},
+        {"[limits]\nheader_bytes = 1023\n", "limits.header_bytes"},
+        {"[limits]\nbody_bytes = 16777217\n", "limits.body_bytes"},
+        {"[limits]\npipeline = 0\n", "limits.pipeline"},
+        {"[limits]\npipeline = 129\n", "limits.pipeline"},
+        {"[limits]\nmax_connections = 0\n", "limits.max_connections"},
+        {"[limits]\nread_timeout_s = 0\n", "limits.read_timeout_s"},
+        {"[limits]\nidle_timeout_s = 3601\n", "limits.idle_timeout_s"},
+        {"[limits]\nwrite_timeout_s = -5\n", "limits.write_timeout_s"},
+        {"[limits]\nshutdown_timeout_s = 601\n", "limits.shutdown_timeout_s"},
+        {"[limits]\nreports_per_minute = -1\n", "limits.reports_per_minute"},
+        {"[limits]\nstatus_failures_per_hour = 1000001\n", "limits.status_failures_per_hour"},
+        {"[storage]\nread_connections = 0\n", "storage.read_connections"},
+        {"[storage]\nmax_batch = 100001\n", "storage.max_batch"},
+        {"[storage]\npath = \"\"\n", "storage.path"},
+        {"[storage]\nkey_file = \"\"\n", "storage.key_file"},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.toml);
+        const auto c = load_text(t.toml);
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == t.key);
+        CHECK(contains(c.err().message, t.key));
+    }
+}
+
+TEST_CASE("config: the ends of each range are accepted") {
+    struct {
+        std::string toml;
+        std::function<bool(const config&)> check;
+    } const cases[] = {
+        {"[server]\nthreads = 1\n", [](const config& c) { return c.threads == 1; }},
+        {"[server]\nthreads = 64\n", [](const config& c) { return c.threads == 64; }},
+        {"[limits]\nheader_bytes = 1024\n", [](const config& c) { return c.header_limit == 1024; }},
+        {"[limits]\nbody_bytes = 16777216\n", [](const config& c) { return c.body_limit == 16777216; }},
+        {"[limits]\npipeline = 128\n", [](const config& c) { return c.pipeline_limit == 128; }},
+        {"[limits]\nmax_connections = 1000000\n", [](const config& c) { return c.max_connections == 1000000; }},
+        {"[limits]\nread_timeout_s = 1\n", [](const config& c) { return c.read_timeout == 1s; }},
+        {"[limits]\nidle_timeout_s = 3600\n", [](const config& c) { return c.idle_timeout == 3600s; }},
+        {"[limits]\nshutdown_timeout_s = 600\n", [](const config& c) { return c.shutdown_timeout == 600s; }},
+        {"[limits]\nreports_per_minute = 0\n", [](const config& c) { return c.reports_per_minute == 0; }},
+        {"[limits]\nstatus_failures_per_hour = 0\n", [](const config& c) { return c.status_failures_per_hour == 0; }},
+        {"[storage]\nread_connections = 64\n", [](const config& c) { return c.read_connections == 64; }},
+        {"[storage]\nmax_batch = 1\n", [](const config& c) { return c.max_batch == 1; }},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.toml);
+        const auto c = load_text(t.toml);
+        REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+        CHECK(t.check(*c));
+    }
+}
+
+TEST_CASE("config: a TOML syntax error gives the file and line") {
+    temp_dir dir;
+    const std::string path = dir.write("broken.toml", "[server]\nthreads = 2\nlisten = = \"x\"\n");
+    const auto c = load_config(path);
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.err().code == "config_error");
+    CHECK(contains(c.err().message, path + ":3"));
+}
+
+TEST_CASE("config: a duplicate key is a syntax error") {
+    temp_dir dir;
+    const std::string path = dir.write("dup.toml", "[server]\nthreads = 2\n\nthreads = 3\n");
+    const auto c = load_config(path);
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.err().code == "config_error");
+    CHECK(contains(c.err().message, path + ":4"));
+}
+
+TEST_CASE("config: a missing file is an error naming it") {
+    temp_dir dir;
+    const std::string path = dir.write("present.toml", "") + ".absent";
+    const auto c = load_config(path);
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.err().code == "config_error");
+    CHECK(contains(c.err().message, path));
+}
+
+TEST_CASE("apply_listen parses ADDR:PORT") {
+    struct {
+        std::string in;
+        std::string address;
+        std::uint16_t port;
+    } const cases[] = {
+        {"127.0.0.1:8080", "127.0.0.1", 8080},
+        {"0.0.0.0:0", "0.0.0.0", 0},
+        {"[::1]:0", "::1", 0},
+        {"[::]:443", "::", 443},
+        {"[2001:db8::5]:65535", "2001:db8::5", 65535},
+        {"localhost:1", "localhost", 1},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.in);
+        config c;
+        const auto r = apply_listen(c, t.in);
+        REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.err().message));
+        CHECK(c.listen_address == t.address);
+        CHECK(c.listen_port == t.port);
+    }
+}
+
+TEST_CASE("apply_listen refuses what is not ADDR:PORT and leaves the config alone") {
+    const std::string cases[] = {
+        "",
+        "127.0.0.1",
+        "127.0.0.1:",
+        ":8080",
+        "8080",
+        "127.0.0.1:65536",
+        "127.0.0.1:99999999999",
+        "127.0.0.1:-1",
+        "127.0.0.1:+80",
+        "127.0.0.1:80a",
+        "127.0.0.1: 80",
+        "127.0.0.1:http",
+        "[::1]",
+        "[]:80",
+        "[::1:80",
+        "::1]:80",
+    };
+    for (const std::string& in : cases) {
+        CAPTURE(in);
+        config c;
+        const auto r = apply_listen(c, in);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.err().code == "config_error");
+        CHECK_FALSE(r.err().message.empty());
+        CHECK(c.listen_address == config{}.listen_address);
+        CHECK(c.listen_port == config{}.listen_port);
+    }
+}
+
+TEST_CASE("config: server.listen in the file") {
+    SUBCASE("IPv6 loopback, any port") {
+        const auto c = load_text("[server]\nlisten = \"[::1]:0\"\n");
+        REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+        CHECK(c->listen_address == "::1");
+        CHECK(c->listen_port == 0);
+    }
+    SUBCASE("a bad port names the key and the port") {
+        const auto c = load_text("[server]\nlisten = \"127.0.0.1:70000\"\n");
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == "server.listen");
+        CHECK(contains(c.err().message, "70000"));
+    }
+    SUBCASE("no port names the key") {
+        const auto c = load_text("[server]\nlisten = \"127.0.0.1\"\n");
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().field == "server.listen");
+    }
+}
+
+TEST_CASE("config: public_base_url loses trailing slashes") {
+    struct {
+        std::string in;
+        std::string out;
+    } const cases[] = {
+        {"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+        {"https://hotline.example.vn", "https://hotline.example.vn"},
+        {"https://hotline.example.vn/", "https://hotline.example.vn"},
+        {"https://hotline.example.vn///", "https://hotline.example.vn"},
+        {"https://example.vn/hotline/", "https://example.vn/hotline"},
+        {"http://a/", "http://a"},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.in);
+        const auto c = load_text(std::string("[server]\npublic_base_url = \"") + t.in + "\"\n");
+        REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+        CHECK(c->public_base_url == t.out);
+    }
+}
+
+TEST_CASE("config: public_base_url needs an http or https scheme and a host") {
+    const std::string cases[] = {
+        "",
+        "hotline.example.vn",
+        "//hotline.example.vn",
+        "ftp://hotline.example.vn",
+        "HTTPS//hotline.example.vn",
+        "http:/hotline.example.vn",
+        "http://",
+        "https://",
+        "https:///",
+        "http:///path",
+    };
+    for (const std::string& in : cases) {
+        CAPTURE(in);
+        const auto c = load_text(std::string("[server]\npublic_base_url = \"") + in + "\"\n");
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == "server.public_base_url");
+        CHECK(contains(c.err().message, "server.public_base_url"));
+    }
+}
+
+TEST_CASE("config: log levels") {
+    struct {
+        std::string in;
+        log_level level;
+    } const cases[] = {
+        {"debug", log_level::debug},
+        {"info", log_level::info},
+        {"warn", log_level::warn},
+        {"error", log_level::error},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.in);
+        const auto c = load_text(std::string("[log]\nlevel = \"") + t.in + "\"\n");
+        REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+        CHECK(c->level == t.level);
+        CHECK(to_string(t.level) == t.in);
+    }
+    for (const std::string bad : {"", "verbose", "warning", "INFO", "Debug", "trace", " info"}) {
+        CAPTURE(bad);
+        const auto c = load_text(std::string("[log]\nlevel = \"") + bad + "\"\n");
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == "log.level");
+        CHECK(contains(c.err().message, "log.level"));
+    }
+}

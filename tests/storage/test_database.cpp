@@ -1,0 +1,910 @@
+#include "storage/database.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <future>
+#include <latch>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/detail/migrations.hpp"
+#include "tests/storage/temp_dir.hpp"
+
+using namespace hotline;
+using namespace hotline::storage;
+using hotline::storage::test::temp_dir;
+
+namespace {
+
+const intake::tracking_codec& codec() {
+    static const intake::tracking_codec c([] {
+        intake::secret_key k{};
+        for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(i * 7 + 3);
+        return k;
+    }());
+    return c;
+}
+
+options opts_for(const temp_dir& dir) {
+    options o;
+    o.path = dir.file("hotline.db");
+    return o;
+}
+
+std::unique_ptr<database> open_db(const options& o) {
+    auto db = database::open(o, codec());
+    REQUIRE_MESSAGE(db.has_value(), (db ? std::string() : db.err().message));
+    return std::move(*db);
+}
+
+// Starts an asynchronous call and waits for its completion.
+template <class T, class Start>
+result<T> await(Start start) {
+    std::promise<result<T>> p;
+    auto f = p.get_future();
+    start([&p](result<T> r) { p.set_value(std::move(r)); });
+    return f.get();
+}
+
+template <class T>
+T ok(result<T> r) {
+    REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.err().code + ": " + r.err().message));
+    return std::move(*r);
+}
+
+void ok(result<void> r) { REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.err().code + ": " + r.err().message)); }
+
+time_point at_ms(std::int64_t ms) { return from_unix_ms(ms); }
+
+intake::secret_hash secret_for(int n) {
+    intake::secret_hash s{};
+    for (std::size_t i = 0; i < s.salt.size(); ++i) s.salt[i] = static_cast<std::uint8_t>(n + i);
+    for (std::size_t i = 0; i < s.hash.size(); ++i) s.hash[i] = static_cast<std::uint8_t>(255 - n - i);
+    return s;
+}
+
+new_report full_report(int n = 1) {
+    new_report r;
+    r.channel = intake::channel::web;
+    r.received_at = at_ms(1751328000123 + n);  // 2025-07-01, with milliseconds
+    auto& d = r.data;
+    d.text = "Cháu bé khoảng 8 tuổi thường xuyên bị bố đánh, tối qua hàng xóm nghe tiếng khóc rất lâu. #" +
+             std::to_string(n);
+    d.location_text = "thôn 3, xã Tân Phú (huyện Đồng Phú cũ), Đồng Nai";
+    d.location_code = "25462";
+    d.child_name = "Bé Nguyễn Văn A";
+    d.child_age = 8;
+    d.child_age_estimated = true;
+    d.sex = intake::child_sex::male;
+    d.child_condition = "bầm tím ở tay, sợ hãi";
+    d.perpetrator_relation = "bố đẻ";
+    d.reporter_name = "Trần Thị B";
+    d.reporter_phone = "+84912345678";
+    d.reporter_address = "số 5, thôn 3";
+    d.contact_ok = true;
+    d.keep_identity_secret = true;
+    r.secret = secret_for(n);
+    return r;
+}
+
+new_report bare_report(int n = 1) {
+    new_report r;
+    r.channel = intake::channel::sms;
+    r.received_at = at_ms(1751328000000 + n);
+    r.data.text = "tre bi danh o xa An Binh " + std::to_string(n);
+    r.secret = secret_for(n);
+    return r;
+}
+
+bool same_secret(const intake::secret_hash& a, const intake::secret_hash& b) {
+    return a.salt == b.salt && a.hash == b.hash;
+}
+
+receipt insert_ok(database& db, new_report r) {
+    return ok(await<receipt>([&](auto done) { db.insert_report(std::move(r), done); }));
+}
+
+std::optional<report_record> find_ok(database& db, std::uint64_t id) {
+    return ok(await<std::optional<report_record>>([&](auto done) { db.find_report(id, done); }));
+}
+
+// Runs `sql` (one value-returning query) on a reader and returns the first
+// column of its first row as int64.
+std::int64_t read_int(database& db, std::string sql) {
+    return ok(await<std::int64_t>([&](auto done) {
+        db.read<std::int64_t>(
+            [sql](connection& c) -> result<std::int64_t> {
+                auto st = c.prepare(sql);
+                if (!st) return std::move(st).err();
+                auto r = st->step();
+                if (!r) return std::move(r).err();
+                if (*r != step_result::row) return make_error("test", "no row");
+                return st->column_int64(0);
+            },
+            done);
+    }));
+}
+
+// Same, on the writer connection (inside a batch).
+std::string write_text(database& db, std::string sql) {
+    return ok(await<std::string>([&](auto done) {
+        db.write<std::string>(
+            [sql](connection& c) -> result<std::string> {
+                auto st = c.prepare(sql);
+                if (!st) return std::move(st).err();
+                auto r = st->step();
+                if (!r) return std::move(r).err();
+                if (*r != step_result::row) return make_error("test", "no row");
+                return st->column_text(0);
+            },
+            done);
+    }));
+}
+
+// Holds the writer inside one write job until released, so that everything
+// enqueued meanwhile lands in the next batch together.
+class writer_plug {
+public:
+    explicit writer_plug(database& db) {
+        auto entered = std::make_shared<std::promise<void>>();
+        auto entered_f = entered->get_future();
+        auto release = release_.get_future().share();
+        db.write<int>(
+            [entered, release](connection&) -> result<int> {
+                entered->set_value();
+                release.wait();
+                return 0;
+            },
+            [flag = ok_](result<int> r) { flag->store(r.has_value()); });
+        entered_f.wait();
+    }
+    void release() { release_.set_value(); }
+    bool plug_ok() const { return ok_->load(); }
+
+private:
+    std::promise<void> release_;
+    std::shared_ptr<std::atomic<bool>> ok_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+// A read-only connection of our own, apart from the database's readers: what
+// it sees is what is committed.
+bool committed_elsewhere(const std::string& path, std::uint64_t id) {
+    auto c = connection::open(path, open_mode::read_only);
+    if (!c) return false;
+    auto st = c->prepare("SELECT count(*) FROM reports WHERE id = ?1");
+    if (!st || !st->bind(1, static_cast<std::int64_t>(id))) return false;
+    auto r = st->step();
+    return r && *r == step_result::row && st->column_int64(0) == 1;
+}
+
+}  // namespace
+
+// ---- schema ------------------------------------------------------------------
+
+TEST_CASE("migrate: creates the schema from an empty file and is idempotent") {
+    temp_dir dir;
+    auto path = dir.file("hotline.db");
+    auto v = migrate(path);
+    REQUIRE(v.has_value());
+    CHECK(*v == latest_schema_version());
+    CHECK(latest_schema_version() == static_cast<int>(detail::migrations().size()));
+    CHECK(latest_schema_version() >= 1);
+
+    auto again = migrate(path);
+    REQUIRE(again.has_value());
+    CHECK(*again == latest_schema_version());
+
+    auto c = ok(connection::open(path, open_mode::read_only));
+    CHECK(ok(detail::schema_version(c)) == latest_schema_version());
+    auto st = ok(c.prepare(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+        "('reports', 'events', 'idempotency_keys', 'write_probe')"));
+    REQUIRE(*st.step() == step_result::row);
+    CHECK(st.column_int64(0) == 4);
+    auto trg = ok(c.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"));
+    REQUIRE(*trg.step() == step_result::row);
+    CHECK(trg.column_int64(0) == 2);
+    auto idx = ok(c.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_by_report'"));
+    REQUIRE(*idx.step() == step_result::row);
+    CHECK(idx.column_int64(0) == 1);
+    auto integ = ok(c.prepare("PRAGMA integrity_check"));
+    REQUIRE(*integ.step() == step_result::row);
+    CHECK(integ.column_text(0) == "ok");
+}
+
+TEST_CASE("database: re-opening keeps the version and the data, and ids go on") {
+    temp_dir dir;
+    auto o = opts_for(dir);
+    receipt first;
+    {
+        auto db = open_db(o);
+        first = insert_ok(*db, full_report(1));
+        insert_ok(*db, bare_report(2));
+    }
+    CHECK(ok(migrate(o.path)) == latest_schema_version());
+    auto db = open_db(o);
+    auto rec = find_ok(*db, first.id);
+    REQUIRE(rec.has_value());
+    CHECK(rec->data == full_report(1).data);
+    CHECK(read_int(*db, "PRAGMA user_version") == latest_schema_version());
+    auto third = insert_ok(*db, bare_report(3));
+    CHECK(third.id == first.id + 2);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 3);
+}
+
+TEST_CASE("database: refuses a database from a newer schema") {
+    temp_dir dir;
+    auto o = opts_for(dir);
+    REQUIRE(migrate(o.path).has_value());
+    {
+        auto c = ok(connection::open(o.path, open_mode::read_write));
+        ok(c.exec("PRAGMA user_version = " + std::to_string(latest_schema_version() + 1)));
+    }
+    auto v = migrate(o.path);
+    REQUIRE_FALSE(v.has_value());
+    CHECK(v.err().code == "schema_too_new");
+    CHECK(v.err().message.find("newer") != std::string::npos);
+    CHECK(v.err().message.find(std::to_string(latest_schema_version() + 1)) != std::string::npos);
+
+    auto db = database::open(o, codec());
+    REQUIRE_FALSE(db.has_value());
+    CHECK(db.err().code == "schema_too_new");
+
+    // Nothing was touched.
+    auto c = ok(connection::open(o.path, open_mode::read_only));
+    CHECK(ok(detail::schema_version(c)) == latest_schema_version() + 1);
+}
+
+TEST_CASE("database: connection settings") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    CHECK(write_text(*db, "PRAGMA journal_mode") == "wal");
+    CHECK(write_text(*db, "PRAGMA synchronous") == "2");  // FULL
+    CHECK(write_text(*db, "PRAGMA foreign_keys") == "1");
+    CHECK(read_int(*db, "PRAGMA foreign_keys") == 1);
+    CHECK(read_int(*db, "PRAGMA query_only") == 1);
+    CHECK(ok(await<std::string>([&](auto done) {
+              db->read<std::string>(
+                  [](connection& c) -> result<std::string> {
+                      auto st = c.prepare("PRAGMA integrity_check");
+                      if (!st) return std::move(st).err();
+                      if (auto r = st->step(); !r) return std::move(r).err();
+                      return st->column_text(0);
+                  },
+                  done);
+          })) == "ok");
+
+    // Readers cannot write, whatever a job tries.
+    auto w = await<int>([&](auto done) {
+        db->read<int>(
+            [](connection& c) -> result<int> {
+                if (auto r = c.exec("INSERT INTO write_probe (id, writes) VALUES (1, 1)"); !r) return std::move(r).err();
+                return 0;
+            },
+            done);
+    });
+    REQUIRE_FALSE(w.has_value());
+    CHECK(w.err().code == "storage_failure");
+}
+
+// ---- reports -------------------------------------------------------------------
+
+TEST_CASE("database: insert and find keep every field") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+
+    auto full = full_report(1);
+    auto a = insert_ok(*db, full);
+    CHECK(a.id == 1);
+    CHECK(a.tracking_code == codec().encode(a.id));
+    CHECK(a.tracking_code.size() == 8);
+    CHECK(a.received_at == full.received_at);
+    CHECK_FALSE(a.replayed);
+
+    auto bare = bare_report(2);
+    auto b = insert_ok(*db, bare);
+    CHECK(b.id == 2);
+    CHECK(b.tracking_code != a.tracking_code);
+
+    auto ra = find_ok(*db, a.id);
+    REQUIRE(ra.has_value());
+    CHECK(ra->id == a.id);
+    CHECK(ra->tracking_code == a.tracking_code);
+    CHECK(ra->channel == intake::channel::web);
+    CHECK(ra->received_at == full.received_at);
+    CHECK(ra->state == report_state::received);
+    CHECK(ra->data == full.data);
+    CHECK(ra->data.child_age == 8);
+    CHECK(ra->data.reporter_phone == "+84912345678");
+    CHECK(same_secret(ra->secret, full.secret));
+
+    auto rb = find_ok(*db, b.id);
+    REQUIRE(rb.has_value());
+    CHECK(rb->channel == intake::channel::sms);
+    CHECK(rb->data == bare.data);
+    CHECK_FALSE(rb->data.location_text.has_value());
+    CHECK_FALSE(rb->data.child_age.has_value());
+    CHECK_FALSE(rb->data.child_age_estimated);
+    CHECK(rb->data.sex == intake::child_sex::unknown);
+    CHECK_FALSE(rb->data.contact_ok);
+    CHECK(same_secret(rb->secret, bare.secret));
+
+    CHECK_FALSE(find_ok(*db, 999).has_value());
+    CHECK_FALSE(find_ok(*db, 0).has_value());
+    CHECK_FALSE(find_ok(*db, ~std::uint64_t{0}).has_value());
+}
+
+TEST_CASE("database: every channel round-trips") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    for (auto ch : {intake::channel::web, intake::channel::api, intake::channel::sms, intake::channel::operator_desk}) {
+        auto r = bare_report(1);
+        r.channel = ch;
+        auto got = find_ok(*db, insert_ok(*db, r).id);
+        REQUIRE(got.has_value());
+        CHECK(got->channel == ch);
+    }
+}
+
+TEST_CASE("database: an insert writes the received event") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto r = bare_report(5);
+    auto rc = insert_ok(*db, r);
+
+    struct event_row {
+        std::string kind, actor;
+        std::int64_t at = 0;
+        bool data_null = false;
+    };
+    auto events = ok(await<std::vector<event_row>>([&](auto done) {
+        db->read<std::vector<event_row>>(
+            [id = rc.id](connection& c) -> result<std::vector<event_row>> {
+                auto st = c.prepare("SELECT kind, actor, at, data FROM events WHERE report_id = ?1 ORDER BY id");
+                if (!st) return std::move(st).err();
+                if (auto b = st->bind(1, static_cast<std::int64_t>(id)); !b) return std::move(b).err();
+                std::vector<event_row> out;
+                for (;;) {
+                    auto s = st->step();
+                    if (!s) return std::move(s).err();
+                    if (*s == step_result::done) break;
+                    out.push_back({st->column_text(0), st->column_text(1), st->column_int64(2), st->column_is_null(3)});
+                }
+                return out;
+            },
+            done);
+    }));
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].kind == "received");
+    CHECK(events[0].actor == "sms");
+    CHECK(events[0].at == to_unix_ms(r.received_at));
+    CHECK(events[0].data_null);
+}
+
+TEST_CASE("database: events are append-only and reference a report") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto rc = insert_ok(*db, bare_report(1));
+
+    auto try_write = [&](std::string sql) {
+        return await<int>([&](auto done) {
+            db->write<int>(
+                [sql](connection& c) -> result<int> {
+                    if (auto r = c.exec(sql); !r) return std::move(r).err();
+                    return 0;
+                },
+                done);
+        });
+    };
+
+    auto up = try_write("UPDATE events SET kind = 'forged'");
+    REQUIRE_FALSE(up.has_value());
+    CHECK(up.err().code == "storage_failure");
+    CHECK(up.err().message.find("append-only") != std::string::npos);
+
+    auto del = try_write("DELETE FROM events");
+    REQUIRE_FALSE(del.has_value());
+    CHECK(del.err().message.find("append-only") != std::string::npos);
+
+    auto orphan = try_write("INSERT INTO events (report_id, at, kind, actor) VALUES (4242, 0, 'received', 'web')");
+    REQUIRE_FALSE(orphan.has_value());
+    CHECK(orphan.err().message.find("FOREIGN KEY") != std::string::npos);
+
+    auto bad_json = try_write(
+        "INSERT INTO events (report_id, at, kind, actor, data) VALUES (" + std::to_string(rc.id) +
+        ", 0, 'viewed', 'officer:1', '{not json')");
+    REQUIRE_FALSE(bad_json.has_value());
+
+    CHECK(ok(try_write("INSERT INTO events (report_id, at, kind, actor, data) VALUES (" + std::to_string(rc.id) +
+                       ", 1, 'viewed', 'officer:1', '{\"reason\":\"triage\"}')")) == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'received'") == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM events") == 2);
+}
+
+TEST_CASE("database: schema checks refuse impossible values") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto r = bare_report(1);
+    r.data.child_age = 18;
+    auto res = await<receipt>([&](auto done) { db->insert_report(r, done); });
+    REQUIRE_FALSE(res.has_value());
+    CHECK(res.err().code == "storage_failure");
+    CHECK(res.err().message.find("CHECK constraint failed") != std::string::npos);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM events") == 0);
+}
+
+TEST_CASE("database: report status") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto rc = insert_ok(*db, full_report(1));
+    auto status = [&] {
+        return ok(await<std::optional<report_status>>([&](auto done) { db->report_status_of(rc.id, done); }));
+    };
+    auto add_event = [&](std::string kind) {
+        ok(await<int>([&](auto done) {
+            db->write<int>(
+                [&, kind](connection& c) -> result<int> {
+                    auto st = c.prepare("INSERT INTO events (report_id, at, kind, actor) VALUES (?1, ?2, ?3, 'test')");
+                    if (!st) return std::move(st).err();
+                    (void)st->bind(1, static_cast<std::int64_t>(rc.id));
+                    (void)st->bind(2, to_unix_ms(rc.received_at) + 1000);
+                    (void)st->bind(3, kind);
+                    if (auto r = st->run(); !r) return std::move(r).err();
+                    return 0;
+                },
+                done);
+        }));
+    };
+
+    auto s = status();
+    REQUIRE(s.has_value());
+    CHECK(s->state == report_state::received);
+    CHECK(s->received_at == rc.received_at);
+    CHECK_FALSE(s->forwarded);
+    CHECK_FALSE(s->acknowledged);
+
+    add_event("viewed");
+    add_event("routed");
+    s = status();
+    CHECK(s->forwarded);
+    CHECK_FALSE(s->acknowledged);
+
+    add_event("acknowledged");
+    ok(await<int>([&](auto done) {
+        db->write<int>(
+            [&](connection& c) -> result<int> {
+                auto st = c.prepare("UPDATE reports SET state = 'acknowledged' WHERE id = ?1");
+                if (!st) return std::move(st).err();
+                (void)st->bind(1, static_cast<std::int64_t>(rc.id));
+                if (auto r = st->run(); !r) return std::move(r).err();
+                return static_cast<int>(c.changes());
+            },
+            done);
+    }));
+    s = status();
+    CHECK(s->state == report_state::acknowledged);
+    CHECK(s->forwarded);
+    CHECK(s->acknowledged);
+
+    CHECK_FALSE(ok(await<std::optional<report_status>>([&](auto done) { db->report_status_of(77, done); })).has_value());
+}
+
+TEST_CASE("report_state names") {
+    CHECK(to_string(report_state::received) == "received");
+    CHECK(to_string(report_state::routed) == "routed");
+    CHECK(to_string(report_state::acknowledged) == "acknowledged");
+    CHECK(to_string(report_state::in_progress) == "in_progress");
+    CHECK(to_string(report_state::closed) == "closed");
+    CHECK(to_string(report_state::unrouted) == "unrouted");
+}
+
+// ---- idempotency -------------------------------------------------------------------
+
+TEST_CASE("database: an idempotent replay returns the first report and stores nothing") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto r = full_report(1);
+    r.idempotency_key = "api:4b1c-retry";
+    r.request_hash = "9f86d081884c7d659a2feaa0c55ad015";
+    auto first = insert_ok(*db, r);
+    CHECK_FALSE(first.replayed);
+
+    auto retry = r;
+    retry.received_at = r.received_at + std::chrono::seconds(30);  // the retry arrives later
+    auto second = insert_ok(*db, retry);
+    CHECK(second.replayed);
+    CHECK(second.id == first.id);
+    CHECK(second.tracking_code == first.tracking_code);
+    CHECK(second.received_at == first.received_at);
+
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM events") == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM idempotency_keys") == 1);
+
+    auto other = r;
+    other.request_hash = "different";
+    auto conflict = await<receipt>([&](auto done) { db->insert_report(other, done); });
+    REQUIRE_FALSE(conflict.has_value());
+    CHECK(conflict.err().code == "idempotency_conflict");
+    CHECK_FALSE(conflict.err().message.empty());
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+
+    // Another key is another report.
+    auto fresh = r;
+    fresh.idempotency_key = "api:other";
+    CHECK(insert_ok(*db, fresh).id != first.id);
+    // And without a key, every insert is new.
+    CHECK(insert_ok(*db, bare_report(3)).id != insert_ok(*db, bare_report(3)).id);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 4);
+}
+
+TEST_CASE("database: a replay within the same batch still creates one report") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto r = bare_report(1);
+    r.idempotency_key = "sms:gw1:msg-77";
+    r.request_hash = "h";
+
+    std::vector<std::optional<result<receipt>>> got(3);
+    std::latch done_all(3);
+    writer_plug plug(*db);
+    for (std::size_t i = 0; i < got.size(); ++i)
+        db->insert_report(r, [&, i](result<receipt> x) {
+            got[i].emplace(std::move(x));
+            done_all.count_down();
+        });
+    plug.release();
+    done_all.wait();
+
+    for (auto& g : got) REQUIRE(g->has_value());
+    CHECK_FALSE((*got[0])->replayed);
+    CHECK((*got[1])->replayed);
+    CHECK((*got[2])->replayed);
+    CHECK((*got[1])->id == (*got[0])->id);
+    CHECK(db->commits() == 2);  // the plug, then all three together
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+}
+
+// ---- group commit ----------------------------------------------------------------
+
+TEST_CASE("database: concurrent inserts are all committed, batched, and durable before completion") {
+    temp_dir dir;
+    auto o = opts_for(dir);
+    auto db = open_db(o);
+    constexpr int threads = 64;
+    constexpr int per_thread = 2;
+    constexpr int total = threads * per_thread;
+
+    std::mutex mu;
+    std::vector<receipt> receipts;
+    std::vector<std::string> failures;
+    std::atomic<int> invisible{0};
+    std::latch done_all(total);
+
+    writer_plug plug(*db);
+    REQUIRE(db->commits() == 0);  // the plug's batch is still open
+    std::vector<std::thread> pool;
+    std::latch start(1);
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            start.wait();
+            for (int k = 0; k < per_thread; ++k)
+                db->insert_report(full_report(t * per_thread + k), [&](result<receipt> r) {
+                    // Rule 1: by the time a completion runs, the row is
+                    // committed: another connection already sees it.
+                    if (r && !committed_elsewhere(o.path, r->id)) invisible.fetch_add(1);
+                    {
+                        std::lock_guard lock(mu);
+                        if (r)
+                            receipts.push_back(*r);
+                        else
+                            failures.push_back(r.err().message);
+                    }
+                    done_all.count_down();
+                });
+        });
+    start.count_down();
+    for (auto& th : pool) th.join();
+    // Every insert is queued behind the plug; let the writer go.
+    plug.release();
+    done_all.wait();
+
+    CHECK(failures.empty());
+    CHECK(invisible.load() == 0);
+    REQUIRE(receipts.size() == static_cast<std::size_t>(total));
+    std::set<std::uint64_t> ids;
+    std::set<std::string> codes;
+    for (auto& r : receipts) {
+        ids.insert(r.id);
+        codes.insert(r.tracking_code);
+        CHECK(r.tracking_code == codec().encode(r.id));
+    }
+    CHECK(ids.size() == static_cast<std::size_t>(total));
+    CHECK(codes.size() == static_cast<std::size_t>(total));
+    CHECK(*ids.begin() == 1);
+    CHECK(*ids.rbegin() == static_cast<std::uint64_t>(total));
+    CHECK(plug.plug_ok());
+    // One commit for the plug's batch, one for everything queued behind it.
+    CHECK(db->commits() == 2);
+    CHECK(db->writes_committed() == static_cast<std::uint64_t>(total) + 1);
+    CHECK(db->commits() < db->writes_committed());
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == total);
+    CHECK(read_int(*db, "SELECT count(*) FROM events") == total);
+}
+
+TEST_CASE("database: free-running concurrent writers and readers") {
+    temp_dir dir;
+    auto o = opts_for(dir);
+    o.read_connections = 3;
+    auto db = open_db(o);
+    constexpr int threads = 64;
+    constexpr int per_thread = 4;
+
+    std::atomic<int> failures{0};
+    std::vector<std::thread> pool;
+    std::mutex mu;
+    std::set<std::uint64_t> ids;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int k = 0; k < per_thread; ++k) {
+                auto r = await<receipt>([&](auto done) { db->insert_report(bare_report(t * 100 + k), done); });
+                if (!r) {
+                    failures.fetch_add(1);
+                    continue;
+                }
+                // What was acknowledged is readable at once.
+                auto f = await<std::optional<report_record>>([&](auto done) { db->find_report(r->id, done); });
+                if (!f || !f->has_value() || (*f)->tracking_code != r->tracking_code) failures.fetch_add(1);
+                std::lock_guard lock(mu);
+                ids.insert(r->id);
+            }
+        });
+    for (auto& th : pool) th.join();
+    CHECK(failures.load() == 0);
+    CHECK(ids.size() == static_cast<std::size_t>(threads * per_thread));
+    CHECK(db->writes_committed() == static_cast<std::uint64_t>(threads * per_thread));
+    CHECK(db->commits() <= db->writes_committed());
+}
+
+TEST_CASE("database: a failing write is rolled back alone; the rest of its batch commits") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+
+    std::optional<result<receipt>> a, b, bad_insert;
+    std::optional<result<int>> failing, throwing;
+    std::latch done_all(5);
+
+    writer_plug plug(*db);
+    db->insert_report(full_report(1), [&](result<receipt> r) {
+        a.emplace(std::move(r));
+        done_all.count_down();
+    });
+    db->write<int>(
+        [](connection& c) -> result<int> {
+            // Writes something, then fails: the savepoint must undo it.
+            if (auto r = c.exec("INSERT INTO write_probe (id, writes) VALUES (1, 1000)"); !r) return std::move(r).err();
+            return make_error("test_failure", "this write gives up");
+        },
+        [&](result<int> r) {
+            failing.emplace(std::move(r));
+            done_all.count_down();
+        });
+    auto impossible = bare_report(2);
+    impossible.data.child_age = 30;
+    db->insert_report(impossible, [&](result<receipt> r) {
+        bad_insert.emplace(std::move(r));
+        done_all.count_down();
+    });
+    db->write<int>(
+        [](connection& c) -> result<int> {
+            (void)c.exec("INSERT INTO write_probe (id, writes) VALUES (1, 2000)");
+            throw std::runtime_error("boom");
+        },
+        [&](result<int> r) {
+            throwing.emplace(std::move(r));
+            done_all.count_down();
+        });
+    db->insert_report(full_report(3), [&](result<receipt> r) {
+        b.emplace(std::move(r));
+        done_all.count_down();
+    });
+    plug.release();
+    done_all.wait();
+
+    REQUIRE(a->has_value());
+    REQUIRE(b->has_value());
+    REQUIRE_FALSE(failing->has_value());
+    CHECK(failing->err().code == "test_failure");
+    REQUIRE_FALSE(bad_insert->has_value());
+    CHECK(bad_insert->err().code == "storage_failure");
+    REQUIRE_FALSE(throwing->has_value());
+    CHECK(throwing->err().code == "storage_failure");
+
+    CHECK(db->commits() == 2);  // the plug, then the five together
+    CHECK(db->writes_committed() == 3);
+    CHECK(find_ok(*db, (*a)->id).has_value());
+    CHECK(find_ok(*db, (*b)->id).has_value());
+    CHECK(read_int(*db, "SELECT count(*) FROM write_probe") == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 2);
+    CHECK(read_int(*db, "SELECT count(*) FROM events") == 2);
+}
+
+TEST_CASE("database: when COMMIT fails every write of the batch fails and nothing is kept") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    std::optional<result<receipt>> a, b;
+    std::optional<result<int>> saboteur;
+    std::latch done_all(3);
+
+    writer_plug plug(*db);
+    db->insert_report(full_report(1), [&](result<receipt> r) {
+        a.emplace(std::move(r));
+        done_all.count_down();
+    });
+    db->write<int>(
+        [](connection& c) -> result<int> {
+            // A deferred foreign-key violation passes its statement and makes
+            // the COMMIT itself fail.
+            if (auto r = c.exec("PRAGMA defer_foreign_keys = ON"); !r) return std::move(r).err();
+            if (auto r = c.exec("INSERT INTO events (report_id, at, kind, actor) VALUES (999999, 0, 'x', 'y')"); !r)
+                return std::move(r).err();
+            return 1;
+        },
+        [&](result<int> r) {
+            saboteur.emplace(std::move(r));
+            done_all.count_down();
+        });
+    db->insert_report(full_report(2), [&](result<receipt> r) {
+        b.emplace(std::move(r));
+        done_all.count_down();
+    });
+    plug.release();
+    done_all.wait();
+
+    for (auto* r : {&*a, &*b}) {
+        REQUIRE_FALSE(r->has_value());
+        CHECK(r->err().code == "storage_failure");
+        CHECK(r->err().message.find("FOREIGN KEY") != std::string::npos);
+    }
+    REQUIRE_FALSE(saboteur->has_value());
+    CHECK(saboteur->err().code == "storage_failure");
+    CHECK(db->commits() == 1);
+    CHECK(db->writes_committed() == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM events") == 0);
+
+    // The writer recovers, and ids follow what is really in the file.
+    auto c = insert_ok(*db, full_report(3));
+    CHECK(c.id == 1);
+    CHECK(c.tracking_code == codec().encode(1));
+    CHECK(find_ok(*db, c.id).has_value());
+    CHECK(db->commits() == 2);
+}
+
+// ---- shutdown ---------------------------------------------------------------------
+
+TEST_CASE("database: destruction commits every queued write") {
+    temp_dir dir;
+    auto o = opts_for(dir);
+    constexpr int n = 300;
+    std::atomic<int> succeeded{0}, completed{0};
+    {
+        auto db = open_db(o);
+        for (int i = 0; i < n; ++i)
+            db->insert_report(bare_report(i), [&](result<receipt> r) {
+                if (r) succeeded.fetch_add(1);
+                completed.fetch_add(1);
+            });
+    }
+    CHECK(completed.load() == n);
+    CHECK(succeeded.load() == n);
+    auto db = open_db(o);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == n);
+}
+
+TEST_CASE("database: work handed over during destruction is refused with shutting_down") {
+    temp_dir dir;
+    auto o = opts_for(dir);
+    auto db = open_db(o);
+    database* raw = db.get();
+
+    std::optional<result<receipt>> drained, late_write;
+    std::optional<result<std::optional<report_record>>> late_read;
+    std::optional<result<void>> late_check;
+    std::atomic<bool> saw_refusal{false};
+    std::promise<void> entered;
+
+    // Holds the writer until destruction has begun, which it learns the only
+    // way a client can: a read is refused at once.
+    db->write<int>(
+        [&](connection&) -> result<int> {
+            entered.set_value();
+            for (;;) {
+                auto r = await<int>([&](auto done) {
+                    raw->read<int>([](connection&) -> result<int> { return 0; }, done);
+                });
+                if (!r) {
+                    saw_refusal = r.err().code == "shutting_down";
+                    return 1;
+                }
+            }
+        },
+        [](result<int>) {});
+    entered.get_future().wait();
+
+    // Queued behind the plug: the destructor must still commit it. Its
+    // completion runs during destruction; anything it asks for is refused.
+    db->insert_report(full_report(1), [&](result<receipt> r) {
+        drained.emplace(std::move(r));
+        raw->insert_report(full_report(2), [&](result<receipt> x) { late_write.emplace(std::move(x)); });
+        raw->find_report(1, [&](result<std::optional<report_record>> x) { late_read.emplace(std::move(x)); });
+        raw->check_writable([&](result<void> x) { late_check.emplace(std::move(x)); });
+    });
+    db.reset();
+
+    CHECK(saw_refusal.load());
+    REQUIRE(drained.has_value());
+    REQUIRE(drained->has_value());
+    REQUIRE(late_write.has_value());
+    REQUIRE_FALSE(late_write->has_value());
+    CHECK(late_write->err().code == "shutting_down");
+    REQUIRE(late_read.has_value());
+    REQUIRE_FALSE(late_read->has_value());
+    CHECK(late_read->err().code == "shutting_down");
+    REQUIRE(late_check.has_value());
+    REQUIRE_FALSE(late_check->has_value());
+    CHECK(late_check->err().code == "shutting_down");
+
+    auto again = open_db(o);
+    CHECK(read_int(*again, "SELECT count(*) FROM reports") == 1);
+    CHECK(find_ok(*again, (*drained)->id).has_value());
+}
+
+// ---- readiness ----------------------------------------------------------------------
+
+TEST_CASE("database: check_writable fails while the file cannot be written, and recovers") {
+    temp_dir dir;
+    auto o = opts_for(dir);
+    o.busy_timeout = std::chrono::milliseconds(20);
+    auto db = open_db(o);
+    auto check = [&] { return await<void>([&](auto done) { db->check_writable(done); }); };
+
+    ok(check());
+    CHECK(read_int(*db, "SELECT writes FROM write_probe WHERE id = 1") == 1);
+
+    // Another process holds the write lock: nothing can be committed now.
+    auto other = ok(connection::open(o.path, open_mode::read_write));
+    ok(other.exec("BEGIN IMMEDIATE"));
+    auto blocked = check();
+    REQUIRE_FALSE(blocked.has_value());
+    CHECK(blocked.err().code == "storage_failure");
+    CHECK(blocked.err().message.find("locked") != std::string::npos);
+
+    // Reports are refused likewise rather than acknowledged.
+    auto refused = await<receipt>([&](auto done) { db->insert_report(bare_report(1), done); });
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.err().code == "storage_failure");
+
+    ok(other.exec("COMMIT"));
+    ok(check());
+    CHECK(read_int(*db, "SELECT writes FROM write_probe WHERE id = 1") == 2);
+    CHECK(insert_ok(*db, bare_report(2)).id == 1);
+}
+
+TEST_CASE("database: open fails clearly on a path that cannot hold a database") {
+    temp_dir dir;
+    options o;
+    o.path = (dir.path() / "missing-dir" / "hotline.db").string();
+    auto db = database::open(o, codec());
+    REQUIRE_FALSE(db.has_value());
+    CHECK(db.err().code == "storage_failure");
+    auto m = migrate(o.path);
+    REQUIRE_FALSE(m.has_value());
+    CHECK(m.err().code == "storage_failure");
+}
