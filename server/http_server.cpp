@@ -266,9 +266,12 @@ awaitable<void> session::write_loop() {
         queue.pop_front();
         reader_wake.notify();
         if (ec) {
+            // The peer is gone or too slow: drop the connection, and wake a
+            // reader that waits for room in the pipeline so it sees this.
             writer_failed = true;
             beast::error_code ignored;
             stream.socket().close(ignored);
+            reader_wake.notify();
             co_return;
         }
         if (sl->close_after) break;
