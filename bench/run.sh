@@ -28,6 +28,7 @@ build=${1:-$repo/build}
 
 duration=${BENCH_DURATION:-10s}
 threads=${BENCH_THREADS:-2}
+server_threads=${BENCH_SERVER_THREADS:-2}   # the server's I/O threads
 conns=${BENCH_CONNECTIONS:-32}
 baseline_n=${BENCH_BASELINE_N:-}            # empty: sized to take ~BENCH_BASELINE_SECONDS
 baseline_s=${BENCH_BASELINE_SECONDS:-3}
@@ -125,6 +126,9 @@ broken=()
 
 # --- server ----------------------------------------------------------------------
 cat > "$tmp/hotline.toml" <<EOF
+[server]
+threads = $server_threads
+
 [limits]
 reports_per_minute = 0
 

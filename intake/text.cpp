@@ -18,33 +18,48 @@ struct decoded {
     std::size_t len;
 };
 
-// The number of bytes in the shortest encoding of `cp`.
-constexpr std::size_t encoded_length(std::int32_t cp) noexcept {
-    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-}
+bool is_continuation(unsigned char b) noexcept { return (b & 0xC0) == 0x80; }
 
 // Decodes the code point at the start of the non-empty `s`, or fails.
 //
-// utf8proc_iterate is strict in current releases, but older ones accepted
-// overlong forms and surrogates. Rather than depend on the installed version,
-// the result is checked again: the value must be a Unicode scalar value
-// (utf8proc_codepoint_valid rejects surrogates and anything above U+10FFFF)
-// and the byte count must be the shortest encoding (rejects overlongs).
+// Strict UTF-8 (RFC 3629): no overlong forms (C0, C1 and short E0/F0
+// sequences), no surrogates (ED A0..BF), nothing above U+10FFFF (F4 90.. and
+// F5..FF), no truncated sequence. Written out rather than delegated to
+// utf8proc_iterate because older utf8proc releases accepted some of these,
+// and because this sits on the path of every byte a person sends.
 std::optional<decoded> decode_first(std::string_view s) noexcept {
-    const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
-    if (static_cast<unsigned char>(s.front()) < 0x80)
-        return decoded{static_cast<unsigned char>(s.front()), 1};
-    utf8proc_int32_t cp = -1;
-    const utf8proc_ssize_t n =
-        utf8proc_iterate(p, static_cast<utf8proc_ssize_t>(s.size() < 4 ? s.size() : 4), &cp);
-    if (n <= 0 || cp < 0 || !utf8proc_codepoint_valid(cp))
-        return std::nullopt;
-    if (static_cast<std::size_t>(n) != encoded_length(cp))
-        return std::nullopt;
-    return decoded{cp, static_cast<std::size_t>(n)};
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    const unsigned char b0 = p[0];
+    if (b0 < 0x80)
+        return decoded{b0, 1};
+    if (b0 < 0xC2)
+        return std::nullopt;  // a stray continuation byte, or an overlong 2-byte lead
+    if (b0 < 0xE0) {
+        if (n < 2 || !is_continuation(p[1]))
+            return std::nullopt;
+        return decoded{((b0 & 0x1F) << 6) | (p[1] & 0x3F), 2};
+    }
+    if (b0 < 0xF0) {
+        if (n < 3 || !is_continuation(p[1]) || !is_continuation(p[2]))
+            return std::nullopt;
+        const std::int32_t cp = ((b0 & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
+            return std::nullopt;
+        return decoded{cp, 3};
+    }
+    if (b0 < 0xF5) {
+        if (n < 4 || !is_continuation(p[1]) || !is_continuation(p[2]) || !is_continuation(p[3]))
+            return std::nullopt;
+        const std::int32_t cp =
+            ((b0 & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+        if (cp < 0x10000 || cp > 0x10FFFF)
+            return std::nullopt;
+        return decoded{cp, 4};
+    }
+    return std::nullopt;
 }
 
-bool is_continuation(unsigned char b) noexcept { return (b & 0xC0) == 0x80; }
 
 // White space for trimming: the Unicode White_Space property (Zs, Zl, Zp,
 // TAB, LF, VT, FF, CR, NEL) plus the invisible characters that paste along
@@ -72,10 +87,26 @@ bool is_removed_control(std::int32_t cp) noexcept {
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
 
-bool is_ascii(std::string_view s) noexcept {
-    for (const char c : s)
-        if (static_cast<unsigned char>(c) >= 0x80)
+// Code points that are NFC on their own and never take part in a canonical
+// composition or reordering: everything below the combining diacritics block
+// (U+0300) and Latin Extended Additional (U+1E00-U+1EFF), which holds the
+// precomposed Vietnamese letters (ạ, ế, ữ, ...). A string made only of these
+// is already NFC, so the common case of Vietnamese typed on a phone skips
+// utf8proc entirely. tests/intake/test_text.cpp checks every pair.
+bool is_nfc_stable(std::int32_t cp) noexcept { return cp < 0x300 || (cp >= 0x1E00 && cp <= 0x1EFF); }
+
+// `s` must be valid UTF-8.
+bool is_nfc_stable(std::string_view s) noexcept {
+    while (!s.empty()) {
+        if (static_cast<unsigned char>(s.front()) < 0x80) {
+            s.remove_prefix(1);
+            continue;
+        }
+        const auto d = decode_first(s);
+        if (!d || !is_nfc_stable(d->cp))
             return false;
+        s.remove_prefix(d->len);
+    }
     return true;
 }
 
@@ -87,6 +118,10 @@ struct free_deleter {
 
 bool is_valid_utf8(std::string_view s) noexcept {
     while (!s.empty()) {
+        if (static_cast<unsigned char>(s.front()) < 0x80) {  // ASCII needs no decoding
+            s.remove_prefix(1);
+            continue;
+        }
         const auto d = decode_first(s);
         if (!d)
             return false;
@@ -95,26 +130,31 @@ bool is_valid_utf8(std::string_view s) noexcept {
     return true;
 }
 
-std::optional<std::string> to_nfc(std::string_view s) {
-    if (!is_valid_utf8(s))
-        return std::nullopt;
-    // ASCII is its own NFC: no ASCII character decomposes or composes.
-    if (is_ascii(s))
-        return std::string(s);
+namespace {
 
+// NFC of valid UTF-8 `s` through utf8proc.
+std::string nfc_of_valid(std::string_view s) {
     utf8proc_uint8_t* raw = nullptr;
     const utf8proc_ssize_t n = utf8proc_map(
         reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
         static_cast<utf8proc_ssize_t>(s.size()), &raw,
         static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
     const std::unique_ptr<utf8proc_uint8_t, free_deleter> owned(raw);
-    if (n == UTF8PROC_ERROR_NOMEM)
-        throw std::bad_alloc();
-    if (n == UTF8PROC_ERROR_OVERFLOW)
-        throw std::length_error("hotline::intake::to_nfc: input too long");
+    // The input is valid and bounded by the callers' limits, so the only
+    // failure left is running out of memory.
     if (n < 0)
-        return std::nullopt;
+        throw std::bad_alloc();
     return std::string(reinterpret_cast<const char*>(raw), static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+std::optional<std::string> to_nfc(std::string_view s) {
+    if (!is_valid_utf8(s))
+        return std::nullopt;
+    if (is_nfc_stable(s))
+        return std::string(s);
+    return nfc_of_valid(s);
 }
 
 std::string_view trim(std::string_view s) noexcept {
@@ -148,31 +188,53 @@ std::size_t count_code_points(std::string_view s) noexcept {
 }
 
 std::optional<std::string> clean_text(std::string_view s) {
-    if (!is_valid_utf8(s))
-        return std::nullopt;
-
-    // Line ends and control characters first, so that NFC sees the final
-    // sequence (a control character between a letter and its combining mark
-    // would otherwise prevent composition) and trimming sees what remains.
+    // One pass validates, drops control characters and turns CR and CRLF into
+    // LF, copying runs of kept bytes at once; it also notes whether anything
+    // could change under NFC. Control characters go before NFC so that one
+    // sitting between a letter and its combining mark does not block the
+    // composition, and before trimming so that trimming sees what remains.
     std::string plain;
     plain.reserve(s.size());
-    while (!s.empty()) {
-        const decoded d = *decode_first(s);
-        if (d.cp == '\r') {
-            plain.push_back('\n');
-            if (s.size() > 1 && s[1] == '\n')
-                s.remove_prefix(1);
-        } else if (!is_removed_control(d.cp)) {
-            plain.append(s.substr(0, d.len));
+    bool stable = true;
+    std::size_t run = 0;  // start of the run of bytes kept as they are
+    std::size_t i = 0;
+    const auto keep_run_until = [&](std::size_t end) { plain.append(s.data() + run, end - run); };
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            ++i;
+            continue;
         }
-        s.remove_prefix(d.len);
+        if (c < 0x80) {
+            if (c == '\t' || c == '\n') {
+                ++i;
+                continue;
+            }
+            keep_run_until(i);
+            if (c == '\r') {
+                plain.push_back('\n');
+                if (i + 1 < s.size() && s[i + 1] == '\n')
+                    ++i;
+            }
+            run = ++i;
+            continue;
+        }
+        const auto d = decode_first(s.substr(i));
+        if (!d)
+            return std::nullopt;
+        if (is_removed_control(d->cp)) {  // C1 controls
+            keep_run_until(i);
+            run = i += d->len;
+            continue;
+        }
+        stable = stable && is_nfc_stable(d->cp);
+        i += d->len;
     }
+    keep_run_until(i);
 
-    auto nfc = to_nfc(plain);
-    if (!nfc)
-        return std::nullopt;
-    const std::string_view trimmed = trim(*nfc);
-    if (trimmed.size() == nfc->size())
+    std::string nfc = stable ? std::move(plain) : nfc_of_valid(plain);
+    const std::string_view trimmed = trim(nfc);
+    if (trimmed.size() == nfc.size())
         return nfc;
     return std::string(trimmed);
 }

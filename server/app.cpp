@@ -253,7 +253,7 @@ awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, i
             log.error("report_not_stored", {{"code", receipt.err().code}, {"message", receipt.err().message}});
         co_return std::move(receipt).err();
     }
-    log.info("report_received", {{"report_id", receipt->id},
+    log.debug("report_received", {{"report_id", receipt->id},
                                  {"channel", std::string(intake::to_string(ch))},
                                  {"replayed", receipt->replayed}});
     co_return stored{std::move(*receipt), std::move(secret)};

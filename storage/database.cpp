@@ -37,11 +37,20 @@ result<void> bind_all(statement& st, const A&... args) {
     return r;
 }
 
-result<statement> prepare_bound(connection& c, std::string_view sql, const auto&... args) {
-    auto st = c.prepare(sql);
+// The connection's cached statement for `sql` with `args` bound.
+result<cached_statement> prepare_bound(connection& c, std::string_view sql, const auto&... args) {
+    auto st = c.cached(sql);
     if (!st) return st;
-    if (auto r = bind_all(*st, args...); !r) return std::move(r).err();
+    if (auto r = bind_all(**st, args...); !r) return std::move(r).err();
     return st;
+}
+
+// Runs a parameterless statement through the connection's cache: the
+// writer's BEGIN/SAVEPOINT/RELEASE/COMMIT run for every write.
+result<void> run_cached(connection& c, std::string_view sql) {
+    auto st = c.cached(sql);
+    if (!st) return std::move(st).err();
+    return (*st)->run();
 }
 
 // The first column of the first row of a query that must return one.
@@ -203,14 +212,14 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
                                 "WHERE k.key = ?1",
                                 *r.idempotency_key);
         if (!st) return std::move(st).err();
-        auto row = st->step();
+        auto row = (*st)->step();
         if (!row) return std::move(row).err();
         if (*row == step_result::row) {
-            if (st->column_text_view(0) != r.request_hash)
+            if ((*st)->column_text_view(0) != r.request_hash)
                 return make_error("idempotency_conflict",
                                   "this idempotency key was already used for a different request");
-            return receipt{static_cast<std::uint64_t>(st->column_int64(1)), st->column_text(2),
-                           from_unix_ms(st->column_int64(3)), true};
+            return receipt{static_cast<std::uint64_t>((*st)->column_int64(1)), (*st)->column_text(2),
+                           from_unix_ms((*st)->column_int64(3)), true};
         }
     }
 
@@ -237,14 +246,14 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
         d.reporter_name, d.reporter_phone, d.reporter_address, d.contact_ok, d.keep_identity_secret,
         std::span<const std::uint8_t>(r.secret.salt), std::span<const std::uint8_t>(r.secret.hash));
     if (!rep) return std::move(rep).err();
-    if (auto x = rep->run(); !x) return std::move(x).err();
+    if (auto x = (*rep)->run(); !x) return std::move(x).err();
 
     auto ev = prepare_bound(c,
                             "INSERT INTO events (report_id, at, kind, actor, data) "
                             "VALUES (?1, ?2, 'received', ?3, NULL)",
                             row_id, at, channel);
     if (!ev) return std::move(ev).err();
-    if (auto x = ev->run(); !x) return std::move(x).err();
+    if (auto x = (*ev)->run(); !x) return std::move(x).err();
 
     if (r.idempotency_key) {
         auto key = prepare_bound(c,
@@ -252,7 +261,7 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
                                  "VALUES (?1, ?2, ?3, ?4)",
                                  *r.idempotency_key, r.request_hash, row_id, at);
         if (!key) return std::move(key).err();
-        if (auto x = key->run(); !x) return std::move(x).err();
+        if (auto x = (*key)->run(); !x) return std::move(x).err();
     }
     return receipt{*id, std::move(code), r.received_at, false};
 }
@@ -299,26 +308,26 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
         finish_all(result<void>(std::move(e)));
     };
 
-    if (auto r = writer.exec("BEGIN IMMEDIATE"); !r) return fail(std::move(r).err());
+    if (auto r = run_cached(writer, "BEGIN IMMEDIATE"); !r) return fail(std::move(r).err());
     if (!next_id_known) {
         if (auto r = load_next_id(); !r) return fail(std::move(r).err());
     }
 
     std::uint64_t kept = 0;
     for (auto& t : batch) {
-        if (auto r = writer.exec("SAVEPOINT w"); !r) return fail(std::move(r).err());
+        if (auto r = run_cached(writer, "SAVEPOINT w"); !r) return fail(std::move(r).err());
         const bool ok = t->run(writer);
         // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) roll back the whole
         // transaction on their own; then nothing of the batch is left to keep.
         if (writer.autocommit()) return fail(failure("sqlite rolled the transaction back"));
         if (ok) {
             ++kept;
-        } else if (auto r = writer.exec("ROLLBACK TO w"); !r) {
+        } else if (auto r = run_cached(writer, "ROLLBACK TO w"); !r) {
             return fail(std::move(r).err());
         }
-        if (auto r = writer.exec("RELEASE w"); !r) return fail(std::move(r).err());
+        if (auto r = run_cached(writer, "RELEASE w"); !r) return fail(std::move(r).err());
     }
-    if (auto r = writer.exec("COMMIT"); !r) return fail(std::move(r).err());
+    if (auto r = run_cached(writer, "COMMIT"); !r) return fail(std::move(r).err());
 
     commits.fetch_add(1, std::memory_order_relaxed);
     writes_committed.fetch_add(kept, std::memory_order_relaxed);
@@ -442,10 +451,10 @@ void database::find_report(std::uint64_t id, completion<std::optional<report_rec
             sql += " FROM reports WHERE id = ?1";
             auto st = prepare_bound(c, sql, static_cast<std::int64_t>(id));
             if (!st) return std::move(st).err();
-            auto row = st->step();
+            auto row = (*st)->step();
             if (!row) return std::move(row).err();
             if (*row == step_result::done) return out{};
-            auto rec = read_report_row(*st);
+            auto rec = read_report_row(**st);
             if (!rec) return std::move(rec).err();
             return out{std::move(*rec)};
         },
@@ -465,16 +474,16 @@ void database::report_status_of(std::uint64_t id, completion<std::optional<repor
                 "FROM reports AS r WHERE id = ?1",
                 static_cast<std::int64_t>(id));
             if (!st) return std::move(st).err();
-            auto row = st->step();
+            auto row = (*st)->step();
             if (!row) return std::move(row).err();
             if (*row == step_result::done) return out{};
-            auto state = parse_state(st->column_text_view(0));
+            auto state = parse_state((*st)->column_text_view(0));
             if (!state) return failure("report " + std::to_string(id) + " has an unknown state");
             report_status s;
             s.state = *state;
-            s.received_at = from_unix_ms(st->column_int64(1));
-            s.forwarded = st->column_int64(2) != 0;
-            s.acknowledged = st->column_int64(3) != 0;
+            s.received_at = from_unix_ms((*st)->column_int64(1));
+            s.forwarded = (*st)->column_int64(2) != 0;
+            s.acknowledged = (*st)->column_int64(3) != 0;
             return out{s};
         },
         std::move(done));

@@ -1,5 +1,7 @@
 #include "storage/sqlite.hpp"
 
+#include <unordered_map>
+
 #include <sqlite3.h>
 
 #include <climits>
@@ -46,20 +48,52 @@ bool only_space(std::string_view s) {
 
 // ---- connection -------------------------------------------------------------
 
-connection::~connection() {
-    // close_v2 never fails for a live handle: if statements are still open the
-    // handle becomes a zombie that SQLite frees when the last one is finalized.
+struct connection::statement_cache {
+    std::unordered_map<std::string, statement> statements;
+};
+
+connection::connection() noexcept = default;
+connection::connection(sqlite3* db) noexcept : db_(db) {}
+connection::~connection() { close(); }
+
+void connection::close() noexcept {
+    // Cached statements are finalized first. close_v2 never fails for a live
+    // handle: if statements are still open the handle becomes a zombie that
+    // SQLite frees when the last one is finalized.
+    cache_.reset();
     if (db_) sqlite3_close_v2(db_);
+    db_ = nullptr;
 }
 
-connection::connection(connection&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+connection::connection(connection&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 connection& connection::operator=(connection&& other) noexcept {
     if (this != &other) {
-        if (db_) sqlite3_close_v2(db_);
+        close();
         db_ = std::exchange(other.db_, nullptr);
+        cache_ = std::move(other.cache_);
     }
     return *this;
+}
+
+result<cached_statement> connection::cached(std::string_view sql) {
+    if (!cache_) cache_ = std::make_unique<statement_cache>();
+    auto& map = cache_->statements;
+    auto it = map.find(std::string(sql));
+    if (it == map.end()) {
+        auto st = prepare(sql);
+        if (!st) return std::move(st).err();
+        it = map.emplace(std::string(sql), std::move(*st)).first;
+    }
+    return cached_statement(it->second);
+}
+
+cached_statement::~cached_statement() {
+    if (st_) {
+        st_->reset();
+        st_->clear_bindings();
+    }
 }
 
 result<connection> connection::open(const std::string& path, open_mode mode) {

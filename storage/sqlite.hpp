@@ -16,10 +16,12 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "intake/result.hpp"
 
@@ -37,10 +39,11 @@ enum class open_mode {
 enum class step_result { row, done };
 
 class statement;
+class cached_statement;
 
 class connection {
 public:
-    connection() noexcept = default;  // empty: owns nothing
+    connection() noexcept;  // empty: owns nothing
     ~connection();
     connection(connection&& other) noexcept;
     connection& operator=(connection&& other) noexcept;
@@ -60,6 +63,13 @@ public:
     // typo cannot silently drop a second statement.
     result<statement> prepare(std::string_view sql);
 
+    // The statement for `sql`, prepared on first use and kept by this
+    // connection for its lifetime (hot paths do not re-parse SQL). The lease
+    // resets the statement and clears its bindings when it is destroyed, so
+    // an unfinished SELECT never keeps a read snapshot open. At most one lease
+    // per SQL text may be alive at a time.
+    result<cached_statement> cached(std::string_view sql);
+
     // How long a statement waits for a lock held by another connection before
     // failing with SQLITE_BUSY.
     result<void> busy_timeout(std::chrono::milliseconds timeout);
@@ -76,8 +86,11 @@ public:
     sqlite3* native_handle() const noexcept { return db_; }
 
 private:
-    explicit connection(sqlite3* db) noexcept : db_(db) {}
+    struct statement_cache;
+    explicit connection(sqlite3* db) noexcept;
+    void close() noexcept;
     sqlite3* db_ = nullptr;
+    std::unique_ptr<statement_cache> cache_;
 };
 
 class statement {
@@ -138,6 +151,23 @@ private:
     explicit statement(sqlite3_stmt* s) noexcept : stmt_(s) {}
     result<void> check_bind(int rc);
     sqlite3_stmt* stmt_ = nullptr;
+};
+
+// A borrowed cached statement; see connection::cached.
+class cached_statement {
+public:
+    explicit cached_statement(statement& st) noexcept : st_(&st) {}
+    ~cached_statement();
+    cached_statement(cached_statement&& other) noexcept : st_(std::exchange(other.st_, nullptr)) {}
+    cached_statement& operator=(cached_statement&&) = delete;
+    cached_statement(const cached_statement&) = delete;
+    cached_statement& operator=(const cached_statement&) = delete;
+
+    statement& operator*() const noexcept { return *st_; }
+    statement* operator->() const noexcept { return st_; }
+
+private:
+    statement* st_;
 };
 
 }  // namespace hotline::storage
