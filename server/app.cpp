@@ -135,6 +135,9 @@ struct app::impl {
     };
     browser_session session_of(const request& req) const;
     response html(call& c, http::status s, std::string body, const browser_session& bs) const;
+    // The decoded body of a citizen's form post; otherwise std::nullopt with
+    // the page that refuses it (wrong encoding, broken or non-UTF-8 data) in `refusal`.
+    std::optional<form_fields> read_form(call& c, const browser_session& bs, response& refusal) const;
     lang language(const call& c, std::string_view form_lang = {}) const;
 };
 
@@ -374,18 +377,23 @@ response app::impl::get_form(call& c) {
     return html(c, http::status::ok, render_report_form(language(c), f), bs);
 }
 
+std::optional<form_fields> app::impl::read_form(call& c, const browser_session& bs, response& refusal) const {
+    const lang l = language(c);
+    auto parsed = media_type(c.req[http::field::content_type]) == "application/x-www-form-urlencoded"
+                      ? parse_form(c.req.body())
+                      : result<form_fields>(make_error("unsupported_media_type",
+                                                       "Content-Type must be application/x-www-form-urlencoded"));
+    if (parsed) return std::move(*parsed);
+    const auto status = status_for(parsed.err());
+    refusal = html(c, status, render_error_page(l, static_cast<int>(status), error_message(l, parsed.err())), bs);
+    return std::nullopt;
+}
+
 awaitable<response> app::impl::post_form(call& c) {
     auto bs = session_of(c.req);
-    const lang fallback_lang = language(c);
-    if (media_type(c.req[http::field::content_type]) != "application/x-www-form-urlencoded")
-        co_return html(c, http::status::unsupported_media_type,
-                       render_error_page(fallback_lang, 415,
-                                         fallback_lang == lang::vi ? "Biểu mẫu gửi sai định dạng."
-                                                                   : "The form was sent in a format we cannot read."),
-                       bs);
-    auto parsed = parse_form(c.req.body());
-    if (!parsed)
-        co_return html(c, status_for(parsed.err()), render_error_page(fallback_lang, 400, error_message(fallback_lang, parsed.err())), bs);
+    response refusal;
+    const auto parsed = read_form(c, bs, refusal);
+    if (!parsed) co_return refusal;
     const form_fields& form = *parsed;
     const lang l = language(c, form_value(form, "lang"));
 
@@ -434,16 +442,9 @@ response app::impl::get_status_form(call& c) {
 
 awaitable<response> app::impl::post_status_form(call& c) {
     auto bs = session_of(c.req);
-    const lang fallback_lang = language(c);
-    if (media_type(c.req[http::field::content_type]) != "application/x-www-form-urlencoded")
-        co_return html(c, http::status::unsupported_media_type,
-                       render_error_page(fallback_lang, 415,
-                                         fallback_lang == lang::vi ? "Biểu mẫu gửi sai định dạng."
-                                                                   : "The form was sent in a format we cannot read."),
-                       bs);
-    auto parsed = parse_form(c.req.body());
-    if (!parsed)
-        co_return html(c, status_for(parsed.err()), render_error_page(fallback_lang, 400, error_message(fallback_lang, parsed.err())), bs);
+    response refusal;
+    const auto parsed = read_form(c, bs, refusal);
+    if (!parsed) co_return refusal;
     const lang l = language(c, form_value(*parsed, "lang"));
     status_form again;
     again.tracking_code = form_value(*parsed, "tracking_code");

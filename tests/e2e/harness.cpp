@@ -25,17 +25,6 @@ namespace hotline::e2e {
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
-temp_dir::temp_dir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("hotline-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-}
-
-temp_dir::~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-}
-
 server_process::server_process(const fs::path& dir, const std::string& extra_toml)
     : dir_(dir), db_(dir / "hotline.db"), log_(dir / "server.log") {
     const fs::path config = dir / "hotline.toml";

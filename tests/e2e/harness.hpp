@@ -15,6 +15,8 @@
 #include <boost/beast/http.hpp>
 
 #include <filesystem>
+
+#include "tests/support/temp_dir.hpp"
 #include <map>
 #include <optional>
 #include <string>
@@ -25,17 +27,7 @@ namespace hotline::e2e {
 
 namespace fs = std::filesystem;
 
-class temp_dir {
-public:
-    temp_dir();
-    ~temp_dir();
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using hotline::test::temp_dir;
 
 class server_process {
 public:

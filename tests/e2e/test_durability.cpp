@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <mutex>
 #include <thread>
@@ -28,32 +29,55 @@ std::string text_for(int worker, int i) {
            ": cháu gái khoảng 9 tuổi ở xóm bên bị bỏ đói, thường xuyên bị đánh, hôm nay có vết thương ở đầu.";
 }
 
-// Submits reports from `workers` threads until `stop` is set or `per_worker`
-// each; records every 201.
-void burst(unsigned short port, int workers, int per_worker, std::atomic<bool>& stop, std::vector<accepted>& out,
-           std::mutex& m) {
-    std::vector<std::thread> threads;
-    for (int w = 0; w < workers; ++w) {
-        threads.emplace_back([&, w] {
-            try {
-                http_client c(port);
-                for (int i = 0; i < per_worker && !stop; ++i) {
-                    const std::string text = text_for(w, i);
-                    const auto r = c.post_json("/api/v1/reports", json::serialize(json::object{
-                                                                      {"text", text}, {"child_age", 9}}));
-                    if (r.status != 201) continue;
-                    const auto b = json::parse(r.body).as_object();
-                    std::lock_guard lock(m);
-                    out.push_back({std::string(b.at("tracking_code").as_string()),
-                                   std::string(b.at("access_secret").as_string()), text});
-                }
-            } catch (const std::exception&) {
-                // The server went away mid-request: that request got no 201.
-            }
-        });
+// Reports submitted from `workers` threads, each on its own keep-alive
+// connection, until stop(); every 201 is recorded.
+class burst {
+public:
+    burst(unsigned short port, int workers) {
+        for (int w = 0; w < workers; ++w) threads_.emplace_back([this, port, w] { run(port, w); });
     }
-    for (auto& t : threads) t.join();
-}
+    ~burst() { stop(); }
+
+    // Blocks until at least `n` reports were accepted.
+    void wait_for(std::size_t n) {
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [&] { return accepted_.size() >= n; });
+    }
+    // Stops the workers and returns what was accepted.
+    std::vector<accepted> stop() {
+        stop_ = true;
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+        std::lock_guard lock(m_);
+        return accepted_;
+    }
+
+private:
+    void run(unsigned short port, int worker) {
+        try {
+            http_client c(port);
+            for (int i = 0; !stop_; ++i) {
+                const std::string text = text_for(worker, i);
+                const auto r = c.post_json("/api/v1/reports",
+                                           json::serialize(json::object{{"text", text}, {"child_age", 9}}));
+                if (r.status != 201) continue;
+                const auto b = json::parse(r.body).as_object();
+                std::lock_guard lock(m_);
+                accepted_.push_back({std::string(b.at("tracking_code").as_string()),
+                                     std::string(b.at("access_secret").as_string()), text});
+                cv_.notify_all();
+            }
+        } catch (const std::exception&) {
+            // The server went away mid-request: that request got no 201.
+        }
+    }
+
+    std::atomic<bool> stop_{false};
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<accepted> accepted_;
+    std::vector<std::thread> threads_;
+};
 
 // The text stored for a tracking code, read straight from the database file.
 std::optional<std::string> stored_text(sqlite3* db, const std::string& grouped_code) {
@@ -91,26 +115,16 @@ void check_all_stored(const fs::path& db_path, const std::vector<accepted>& repo
 TEST_CASE("graceful shutdown finishes in-flight requests, exits 0, and a restart has every report") {
     temp_dir dir;
     std::vector<accepted> reports;
-    std::mutex m;
     {
         server_process srv(dir.path(), "[limits]\nreports_per_minute = 0\n");
-        std::atomic<bool> stop{false};
-        std::thread load([&] { burst(srv.port(), 8, 1000000, stop, reports, m); });
+        burst load(srv.port(), 8);
         // Let the burst get going, then ask the server to stop while requests are in flight.
-        for (;;) {
-            {
-                std::lock_guard lock(m);
-                if (reports.size() >= 200) break;
-            }
-            std::this_thread::yield();
-        }
+        load.wait_for(200);
         const auto started = std::chrono::steady_clock::now();
         CHECK(srv.stop(SIGTERM, 10000) == 0);
         CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
-        stop = true;
-        load.join();
-        const auto log = srv.log();
-        CHECK(log.find("\"event\":\"shutdown_complete\"") != std::string::npos);
+        reports = load.stop();
+        CHECK(srv.log().find("\"event\":\"shutdown_complete\"") != std::string::npos);
     }
     REQUIRE(reports.size() >= 200);
     check_all_stored(dir.path() / "hotline.db", reports);
@@ -127,21 +141,12 @@ TEST_CASE("graceful shutdown finishes in-flight requests, exits 0, and a restart
 TEST_CASE("SIGKILL during a burst of concurrent submissions loses no acknowledged report") {
     temp_dir dir;
     std::vector<accepted> reports;
-    std::mutex m;
     {
         server_process srv(dir.path(), "[limits]\nreports_per_minute = 0\n");
-        std::atomic<bool> stop{false};
-        std::thread load([&] { burst(srv.port(), 16, 1000000, stop, reports, m); });
-        for (;;) {
-            {
-                std::lock_guard lock(m);
-                if (reports.size() >= 300) break;
-            }
-            std::this_thread::yield();
-        }
+        burst load(srv.port(), 16);
+        load.wait_for(300);
         CHECK(srv.stop(SIGKILL) == 128 + SIGKILL);
-        stop = true;
-        load.join();
+        reports = load.stop();
     }
     REQUIRE(reports.size() >= 300);
     // The database recovers from its WAL on open; every 201 is there, complete.

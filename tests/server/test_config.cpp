@@ -1,5 +1,7 @@
 #include "server/config.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -19,36 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A fresh directory under the system's temp directory, removed with its
-// contents when the object goes out of scope.
-class temp_dir {
-public:
-    temp_dir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() /
-                ("hotline-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                 std::to_string(rd()));
-        std::filesystem::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    // Writes `content` to a file named `name` in the directory; returns its path.
-    std::string write(std::string_view name, std::string_view content) const {
-        const auto p = path_ / name;
-        std::ofstream out(p, std::ios::binary);
-        out << content;
-        return p.string();
-    }
-
-private:
-    std::filesystem::path path_;
-};
+using hotline::test::temp_dir;
 
 bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
 

@@ -1,5 +1,7 @@
 #include "server/keys.hpp"
 
+#include "tests/support/temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -20,29 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system's temp directory, removed with its
-// contents when the object goes out of scope.
-class temp_dir {
-public:
-    temp_dir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("hotline-keys-test-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(counter++) + "-" + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using hotline::test::temp_dir;
 
 void write_bytes(const fs::path& p, std::size_t n, char fill = 'k') {
     std::ofstream out(p, std::ios::binary);

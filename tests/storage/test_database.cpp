@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "storage/detail/migrations.hpp"
-#include "tests/storage/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace hotline;
 using namespace hotline::storage;
-using hotline::storage::test::temp_dir;
+using hotline::test::temp_dir;
 
 namespace {
 

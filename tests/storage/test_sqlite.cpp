@@ -11,11 +11,11 @@
 #include <utility>
 #include <vector>
 
-#include "tests/storage/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace hotline;
 using namespace hotline::storage;
-using hotline::storage::test::temp_dir;
+using hotline::test::temp_dir;
 
 namespace {
 
