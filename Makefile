@@ -14,7 +14,7 @@ PACKAGES := cmake ninja-build g++ pkg-config \
   libtomlplusplus-dev
 # What the test suite and the benchmarks need on top.
 TEST_PACKAGES := chromium wrk curl
-BROWSER_DIR := tests/browser
+NODE_TESTS_DIR := tests/node
 
 .PHONY: all deps test-deps build run test bench sanitize clean
 
@@ -42,7 +42,7 @@ test-deps: deps
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
 	  else echo "missing Node.js; run:"; echo "  sudo apt-get install -y nodejs npm"; exit 1; fi; }
-	@cd $(BROWSER_DIR) && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd $(NODE_TESTS_DIR) && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)

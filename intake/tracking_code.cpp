@@ -160,7 +160,9 @@ std::optional<std::uint64_t> tracking_codec::decode(std::string_view typed) cons
     typed = trim(typed);
 
     if (typed.size() == code_length + 1) {
-        if (typed[4] != '-')
+        // People read the grouped form aloud or type it on a keypad: the
+        // separator may come out as a space.
+        if (typed[4] != '-' && typed[4] != ' ')
             return std::nullopt;
     } else if (typed.size() != code_length) {
         return std::nullopt;

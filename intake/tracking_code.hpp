@@ -40,7 +40,7 @@ public:
     std::string encode(std::uint64_t id) const;
 
     // The row id of a code as a person typed it: case-insensitive, with or
-    // without the dash, surrounding spaces ignored. std::nullopt when it is not
+    // without the dash (or a space in its place), surrounding spaces ignored. std::nullopt when it is not
     // a well-formed code.
     std::optional<std::uint64_t> decode(std::string_view typed) const;
 

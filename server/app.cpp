@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "intake/phone.hpp"
 #include "intake/report.hpp"
+#include "intake/sms.hpp"
 #include "intake/text.hpp"
 #include "routing/time.hpp"
 #include "server/csrf.hpp"
@@ -14,6 +16,7 @@
 #include "server/rate_limiter.hpp"
 #include "server/report_decoding.hpp"
 #include "server/responses.hpp"
+#include "server/sms_webhooks.hpp"
 
 namespace hotline::server {
 
@@ -66,8 +69,11 @@ std::string form_value(const form_fields& f, const std::string& key) {
 
 struct app::impl {
     impl(const config& c, logger& l, const hotline::clock& k, storage::database& d,
-         const intake::tracking_codec& tc, const intake::secret_key& master)
-        : cfg(c),
+         const intake::tracking_codec& tc, const intake::secret_key& master, std::function<void()> outbox,
+         acknowledgement_handler ack)
+        : outbox_written(std::move(outbox)),
+          on_acknowledgement(std::move(ack)),
+          cfg(c),
           log(l),
           clk(k),
           db(d),
@@ -82,6 +88,8 @@ struct app::impl {
         dummy_hash = hasher.hash("00000000");
     }
 
+    std::function<void()> outbox_written;
+    acknowledgement_handler on_acknowledgement;
     const config& cfg;
     logger& log;
     const hotline::clock& clk;
@@ -113,6 +121,15 @@ struct app::impl {
     response get_status_form(call& c);
     awaitable<response> post_status_form(call& c);
 
+    // SMS gateways' webhooks.
+    awaitable<response> twilio_webhook(call& c);
+    awaitable<response> android_webhook(call& c);
+    awaitable<response> generic_webhook(call& c);
+    // Cleans and stores one gateway message; `outbox_channel` empty when the
+    // reply is answered inline.
+    awaitable<result<storage::sms_outcome>> receive_sms(const char* provider, gateway_message msg,
+                                                        std::string outbox_channel);
+
     // Storage steps shared by the API and the web form.
     struct stored {
         storage::receipt receipt;
@@ -142,8 +159,10 @@ struct app::impl {
 };
 
 app::app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
-         const intake::tracking_codec& codec, const intake::secret_key& master_key)
-    : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key)) {}
+         const intake::tracking_codec& codec, const intake::secret_key& master_key,
+         std::function<void()> outbox_written, acknowledgement_handler on_acknowledgement)
+    : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key, std::move(outbox_written),
+                                   std::move(on_acknowledgement))) {}
 
 app::~app() = default;
 
@@ -217,8 +236,23 @@ awaitable<response> app::impl::route(call& c) {
         r.set(http::field::cache_control, "public, max-age=3600");
         co_return r;
     }
+    if (path == "/webhooks/sms/twilio") {
+        route = "POST /webhooks/sms/twilio";
+        if (!post) co_return not_allowed("POST");
+        co_return co_await twilio_webhook(c);
+    }
+    if (path == "/webhooks/sms/android") {
+        route = "POST /webhooks/sms/android";
+        if (!post) co_return not_allowed("POST");
+        co_return co_await android_webhook(c);
+    }
+    if (path == "/webhooks/sms/generic") {
+        route = "POST /webhooks/sms/generic";
+        if (!post) co_return not_allowed("POST");
+        co_return co_await generic_webhook(c);
+    }
     route = "unknown";
-    if (path.starts_with("/api/"))
+    if (path.starts_with("/api/") || path.starts_with("/webhooks/"))
         co_return error_response(http::status::not_found, "not_found", "no such resource");
     const lang l = language(c);
     co_return html(c, http::status::not_found,
@@ -468,6 +502,127 @@ awaitable<response> app::impl::post_status_form(call& c) {
     page.forwarded = found->status.forwarded;
     page.acknowledged = found->status.acknowledged;
     co_return html(c, http::status::ok, render_status(l, page), bs);
+}
+
+// ---- SMS gateways ------------------------------------------------------------------
+
+namespace {
+
+error not_configured(std::string_view what) {
+    return make_error("not_configured", fmt::format("the {} webhook is not configured on this server", what));
+}
+
+error refused_signature(signature_check c) {
+    switch (c) {
+    case signature_check::missing: return make_error("invalid_signature", "the signature headers are missing");
+    case signature_check::malformed_timestamp:
+        return make_error("invalid_signature", "the timestamp header is not a Unix time in seconds");
+    case signature_check::stale_timestamp:
+        return make_error("invalid_signature", "the timestamp is too far from the server's time");
+    default: return make_error("invalid_signature", "the signature does not match");
+    }
+}
+
+}  // namespace
+
+awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provider, gateway_message msg,
+                                                               std::string outbox_channel) {
+    auto text = intake::clean_text(msg.text);
+    if (!text) co_return make_error("invalid_utf8", "the message text is not valid UTF-8", "text");
+    if (text->empty()) co_return make_error("empty_message", "the message has no text", "text");
+    storage::inbound_sms in;
+    in.provider = provider;
+    in.provider_message_id = std::move(msg.id);
+    // A Vietnamese number is stored in E.164 so that the same phone is the
+    // same sender whichever way the gateway wrote it; others as received.
+    auto phone = intake::normalize_vn_phone(msg.from);
+    in.from = phone ? std::move(*phone) : std::move(msg.from);
+    in.to = std::move(msg.to);
+    in.body = std::move(*text);
+    in.received_at = clk.now();
+    in.secret = hasher.hash(intake::new_access_secret());
+    storage::sms_options opts;
+    opts.policy.silent = cfg.sms_silent;
+    opts.policy.follow_up_window = cfg.sms_follow_up_window;
+    opts.policy.replies_per_hour = cfg.sms_replies_per_hour;
+    opts.outbox_channel = std::move(outbox_channel);
+    auto outcome = co_await await_storage<storage::sms_outcome>(
+        [&](auto done) { db.receive_sms(std::move(in), std::move(opts), std::move(done)); });
+    if (!outcome) {
+        log.error("sms_not_stored", {{"provider", provider}, {"code", outcome.err().code}});
+        co_return outcome;
+    }
+    log.info("sms_received", {{"provider", provider},
+                              {"sms_id", outcome->message_id},
+                              {"action", static_cast<int>(outcome->decision.action)},
+                              {"flagged", outcome->decision.flagged},
+                              {"replayed", outcome->replayed}});
+    if (outcome->outbox_id && !outcome->replayed && outbox_written) outbox_written();
+    if (outcome->decision.action == intake::sms_action::officer_acknowledge && !outcome->replayed &&
+        on_acknowledgement)
+        on_acknowledgement(*outcome);
+    co_return outcome;
+}
+
+awaitable<response> app::impl::twilio_webhook(call& c) {
+    if (cfg.twilio_auth_tokens.empty()) co_return error_response(not_configured("Twilio"));
+    if (media_type(c.req[http::field::content_type]) != "application/x-www-form-urlencoded")
+        co_return error_response(http::status::unsupported_media_type, "unsupported_media_type",
+                                 "Content-Type must be application/x-www-form-urlencoded");
+    auto params = parse_form_list(c.req.body());
+    if (!params) co_return error_response(params.err());
+    // Twilio signs the URL it called: the public base URL (the server may sit
+    // behind a proxy) followed by the request target as received.
+    const std::string url = cfg.public_base_url + std::string(c.req.target());
+    if (!twilio_signature_valid(cfg.twilio_auth_tokens, url, *params, c.req["X-Twilio-Signature"]))
+        co_return error_response(make_error("invalid_signature", "the X-Twilio-Signature does not match"));
+    auto msg = twilio_message(*params);
+    if (!msg) co_return error_response(msg.err());
+    std::string inline_reply;  // named: see post_report_api on temporaries in co_await
+    auto outcome = co_await receive_sms("twilio", std::move(*msg), std::move(inline_reply));
+    if (!outcome) co_return error_response(outcome.err());
+    co_return text_response(http::status::ok, twiml_response(outcome->reply_text), "text/xml; charset=utf-8");
+}
+
+awaitable<response> app::impl::android_webhook(call& c) {
+    if (cfg.android_signing_key.empty()) co_return error_response(not_configured("Android SMS gateway"));
+    const auto check = check_android_signature(cfg.android_signing_key, c.req.body(), c.req["X-Timestamp"],
+                                               c.req["X-Signature"], clk.now(), cfg.android_timestamp_tolerance);
+    if (check != signature_check::ok) co_return error_response(refused_signature(check));
+    if (!intake::is_valid_utf8(c.req.body()))
+        co_return error_response(make_error("invalid_utf8", "the request body is not valid UTF-8"));
+    auto msg = android_message(c.req.body());
+    if (!msg) co_return error_response(msg.err());
+    if (!*msg) co_return json_response(http::status::ok, {{"status", "ignored"}});
+    // Replies leave through the gateway's send API, by the outbox.
+    std::string channel;
+    if (!cfg.android_send_url.empty()) channel = "android_sms";
+    auto outcome = co_await receive_sms("android", std::move(**msg), std::move(channel));
+    if (!outcome) co_return error_response(outcome.err());
+    co_return json_response(http::status::ok, {{"status", outcome->replayed ? "duplicate" : "received"}});
+}
+
+awaitable<response> app::impl::generic_webhook(call& c) {
+    if (cfg.generic_secret.empty()) co_return error_response(not_configured("generic SMS"));
+    const auto check = check_generic_signature(cfg.generic_secret, c.req.body(), c.req["X-Hotline-Timestamp"],
+                                               c.req["X-Hotline-Signature"], clk.now(),
+                                               cfg.generic_timestamp_tolerance);
+    if (check != signature_check::ok) co_return error_response(refused_signature(check));
+    if (!intake::is_valid_utf8(c.req.body()))
+        co_return error_response(make_error("invalid_utf8", "the request body is not valid UTF-8"));
+    auto msg = generic_message(c.req.body());
+    if (!msg) co_return error_response(msg.err());
+    std::string inline_reply;
+    auto outcome = co_await receive_sms("generic", std::move(*msg), std::move(inline_reply));
+    if (!outcome) co_return error_response(outcome.err());
+    // The gateway sends the reply itself, when there is one.
+    boost::json::object body{{"status", outcome->replayed ? "duplicate" : "received"}};
+    if (outcome->reply_text.empty())
+        body["reply"] = nullptr;
+    else
+        body["reply"] = outcome->reply_text;
+    body["reply_segments"] = outcome->reply_segments;
+    co_return json_response(http::status::ok, body);
 }
 
 }  // namespace hotline::server

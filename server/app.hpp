@@ -10,12 +10,16 @@
 //   POST /report                        form submission -> receipt page
 //   GET  /status, POST /status          status look-up form and page
 //   GET  /static/site.css               stylesheet
+//   POST /webhooks/sms/twilio           Twilio inbound SMS (X-Twilio-Signature), TwiML reply
+//   POST /webhooks/sms/android          SMS Gateway for Android (X-Signature, X-Timestamp)
+//   POST /webhooks/sms/generic          other gateways (X-Hotline-Signature, X-Hotline-Timestamp)
 //
 // Owns nothing it is given; everything passed in must outlive it.
 // Thread-safe: handle() may run concurrently on many strands.
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <memory>
 
 #include "intake/clock.hpp"
@@ -24,13 +28,22 @@
 #include "server/http_server.hpp"
 #include "server/log.hpp"
 #include "storage/database.hpp"
+#include "storage/sms.hpp"
 
 namespace hotline::server {
 
+// Called after an SMS from a known contact acknowledged a report ("OK <code>");
+// the acknowledgement event is already stored. The deadline work gives it its
+// full meaning; until then the server logs it.
+using acknowledgement_handler = std::function<void(const storage::sms_outcome&)>;
+
 class app {
 public:
+    // `outbox_written` is called after a committed write put a message in
+    // the outbox (the dispatcher's notify()).
     app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
-        const intake::tracking_codec& codec, const intake::secret_key& master_key);
+        const intake::tracking_codec& codec, const intake::secret_key& master_key,
+        std::function<void()> outbox_written, acknowledgement_handler on_acknowledgement);
     ~app();
 
     boost::asio::awaitable<response> handle(request& req, request_context& ctx);

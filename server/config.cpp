@@ -62,6 +62,45 @@ setter bool_key(bool config::*member) {
     };
 }
 
+setter minutes_key(std::chrono::minutes config::*member, std::int64_t lo, std::int64_t hi) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_integer())
+            return config_error(key, fmt::format("{} must be an integer number of minutes", key));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < lo || v > hi)
+            return config_error(key, fmt::format("{} must be between {} and {} minutes, not {}", key, lo, hi, v));
+        c.*member = std::chrono::minutes(v);
+        return {};
+    };
+}
+
+setter millis_key(std::chrono::milliseconds config::*member, std::int64_t lo, std::int64_t hi) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_integer())
+            return config_error(key, fmt::format("{} must be an integer number of milliseconds", key));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < lo || v > hi)
+            return config_error(key, fmt::format("{} must be between {} and {} milliseconds, not {}", key, lo, hi, v));
+        c.*member = std::chrono::milliseconds(v);
+        return {};
+    };
+}
+
+setter string_list_key(std::vector<std::string> config::*member) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        const auto* arr = n.as_array();
+        if (!arr) return config_error(key, fmt::format("{} must be an array of strings", key));
+        std::vector<std::string> out;
+        for (const auto& item : *arr) {
+            if (!item.is_string() || item.as_string()->get().empty())
+                return config_error(key, fmt::format("{} must hold only non-empty strings", key));
+            out.push_back(item.as_string()->get());
+        }
+        c.*member = std::move(out);
+        return {};
+    };
+}
+
 result<void> set_listen(config& c, const toml::node& n, const std::string& key) {
     if (!n.is_string()) return config_error(key, fmt::format("{} must be a string \"ADDR:PORT\"", key));
     auto r = apply_listen(c, n.as_string()->get());
@@ -69,17 +108,21 @@ result<void> set_listen(config& c, const toml::node& n, const std::string& key) 
     return {};
 }
 
-result<void> set_public_base_url(config& c, const toml::node& n, const std::string& key) {
-    if (!n.is_string()) return config_error(key, fmt::format("{} must be a string", key));
-    std::string v = n.as_string()->get();
-    const std::size_t scheme = v.starts_with("https://") ? 8 : v.starts_with("http://") ? 7 : 0;
-    if (scheme == 0)
-        return config_error(key, fmt::format("{} must start with http:// or https://", key));
-    while (v.size() > scheme && v.back() == '/') v.pop_back();  // links append "/path"
-    if (v.size() == scheme || v[scheme] == '/')
-        return config_error(key, fmt::format("{} must name a host after {}", key, v.substr(0, scheme)));
-    c.public_base_url = v;
-    return {};
+// An http:// or https:// URL that names a host; trailing slashes dropped
+// (links append "/path").
+setter set_url(std::string config::*member) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_string()) return config_error(key, fmt::format("{} must be a string", key));
+        std::string v = n.as_string()->get();
+        const std::size_t scheme = v.starts_with("https://") ? 8 : v.starts_with("http://") ? 7 : 0;
+        if (scheme == 0)
+            return config_error(key, fmt::format("{} must start with http:// or https://", key));
+        while (v.size() > scheme && v.back() == '/') v.pop_back();
+        if (v.size() == scheme || v[scheme] == '/')
+            return config_error(key, fmt::format("{} must name a host after {}", key, v.substr(0, scheme)));
+        c.*member = v;
+        return {};
+    };
 }
 
 result<void> set_log_level(config& c, const toml::node& n, const std::string& key) {
@@ -96,7 +139,7 @@ const std::map<std::string, setter>& setters() {
     static const std::map<std::string, setter> table{
         {"server.listen", set_listen},
         {"server.threads", integer_key(&config::threads, 1, 64)},
-        {"server.public_base_url", set_public_base_url},
+        {"server.public_base_url", set_url(&config::public_base_url)},
         {"server.trust_forwarded_for", bool_key(&config::trust_forwarded_for)},
         {"limits.header_bytes", integer_key(&config::header_limit, 1024, 1024 * 1024)},
         {"limits.body_bytes", integer_key(&config::body_limit, 1024, 16 * 1024 * 1024)},
@@ -112,6 +155,20 @@ const std::map<std::string, setter>& setters() {
         {"storage.read_connections", integer_key(&config::read_connections, 1, 64)},
         {"storage.max_batch", integer_key(&config::max_batch, 1, 100000)},
         {"storage.key_file", string_key(&config::key_file)},
+        {"sms.silent", bool_key(&config::sms_silent)},
+        {"sms.follow_up_window_min", minutes_key(&config::sms_follow_up_window, 1, 24 * 60)},
+        {"sms.replies_per_hour", integer_key(&config::sms_replies_per_hour, 1, 100000)},
+        {"sms.twilio.auth_tokens", string_list_key(&config::twilio_auth_tokens)},
+        {"sms.android.signing_key", string_key(&config::android_signing_key)},
+        {"sms.android.timestamp_tolerance_s", seconds_key(&config::android_timestamp_tolerance, 1, 86400)},
+        {"sms.android.send_url", set_url(&config::android_send_url)},
+        {"sms.android.username", string_key(&config::android_username, false)},
+        {"sms.android.password", string_key(&config::android_password, false)},
+        {"sms.generic.secret", string_key(&config::generic_secret)},
+        {"sms.generic.timestamp_tolerance_s", seconds_key(&config::generic_timestamp_tolerance, 1, 86400)},
+        {"outbox.backoff_base_ms", millis_key(&config::outbox_backoff_base, 1, 3600 * 1000)},
+        {"outbox.backoff_max_s", seconds_key(&config::outbox_backoff_max, 1, 86400)},
+        {"outbox.max_attempts", integer_key(&config::outbox_max_attempts, 1, 1000)},
         {"log.level", set_log_level},
     };
     return table;
@@ -121,7 +178,6 @@ result<void> apply_table(config& c, const toml::table& tbl, const std::string& p
     for (auto&& [k, node] : tbl) {
         const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
         if (node.is_table()) {
-            if (!prefix.empty()) return config_error(key, fmt::format("unknown section [{}]", key));
             bool known = false;
             for (const auto& [name, _] : setters())
                 if (name.starts_with(key + ".")) known = true;

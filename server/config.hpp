@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "intake/result.hpp"
 
@@ -43,8 +44,31 @@ struct config {
     std::size_t max_batch = 256;                 // writes per group commit
     std::string key_file = "var/server.key";     // 32 random bytes, created on first start
 
+    // [sms]
+    bool sms_silent = false;                        // never reply to SMS (the reporter's phone may be watched)
+    std::chrono::minutes sms_follow_up_window{30};  // a message within this after a reply joins that report
+    int sms_replies_per_hour = 20;                  // more from one number: stored, flagged, not answered
+    // [sms.twilio]: the webhook answers 404 until a token is set
+    std::vector<std::string> twilio_auth_tokens;    // several during rotation
+    // [sms.android]: the webhook answers 404 until a key is set
+    std::string android_signing_key;
+    std::chrono::seconds android_timestamp_tolerance{300};
+    std::string android_send_url;                   // the gateway's …/messages endpoint; empty: no replies
+    std::string android_username;
+    std::string android_password;
+    // [sms.generic]: the webhook answers 404 until a secret is set
+    std::string generic_secret;
+    std::chrono::seconds generic_timestamp_tolerance{300};
+
+    // [outbox]
+    std::chrono::milliseconds outbox_backoff_base{2000};
+    std::chrono::seconds outbox_backoff_max{600};
+    int outbox_max_attempts = 10;
+
     // [log]
     log_level level = log_level::info;
+
+    friend bool operator==(const config&, const config&) = default;
 };
 
 // Loads `path` over the defaults. Errors: code `config_error`, field = the

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
@@ -21,6 +22,7 @@
 #include "intake/tracking_code.hpp"
 #include "server/app.hpp"
 #include "server/config.hpp"
+#include "server/dispatcher.hpp"
 #include "server/http_server.hpp"
 #include "server/keys.hpp"
 #include "server/log.hpp"
@@ -117,7 +119,28 @@ int serve(const options& o) {
     }
 
     asio::io_context ioc(cfg.threads);
-    server::app application(cfg, log, clock, **db, codec, *master);
+
+    // Outgoing HTTPS (gateways) verifies peers against the system's CA store.
+    asio::ssl::context tls(asio::ssl::context::tls_client);
+    tls.set_default_verify_paths();
+    tls.set_verify_mode(asio::ssl::verify_peer);
+
+    server::dispatcher_options dopts;
+    dopts.backoff_base = cfg.outbox_backoff_base;
+    dopts.backoff_max = cfg.outbox_backoff_max;
+    dopts.max_attempts = cfg.outbox_max_attempts;
+    server::dispatcher outbox(ioc, **db, clock, log, dopts);
+    if (!cfg.android_send_url.empty())
+        outbox.add_sender("android_sms", server::make_android_sender(cfg.android_send_url, cfg.android_username,
+                                                                      cfg.android_password, tls));
+
+    server::app application(
+        cfg, log, clock, **db, codec, *master, [&outbox] { outbox.notify(); },
+        [&log](const storage::sms_outcome& o) {
+            log.info("acknowledgement_received", {{"sms_id", o.message_id},
+                                                  {"report_id", o.report_id ? static_cast<std::int64_t>(*o.report_id) : -1},
+                                                  {"contact_id", o.contact_id ? static_cast<std::int64_t>(*o.contact_id) : -1}});
+        });
     server::http_server http(ioc, cfg, log, [&application](server::request& req, server::request_context& ctx) {
         return application.handle(req, ctx);
     });
@@ -145,13 +168,20 @@ int serve(const options& o) {
             ioc.stop();
         });
     });
+    // Once the last connection is done, the dispatcher finishes the send in
+    // progress; then nothing keeps the io_context running.
     http.on_drained([&] {
         asio::post(ioc, [&] {
-            deadline.cancel();
-            signals.cancel();
+            outbox.stop([&] {
+                asio::post(ioc, [&] {
+                    deadline.cancel();
+                    signals.cancel();
+                });
+            });
         });
     });
     http.start();
+    outbox.start();
     log.info("listening", {{"address", cfg.listen_address},
                            {"port", http.port()},
                            {"threads", cfg.threads},

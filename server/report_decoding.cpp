@@ -97,17 +97,25 @@ result<report_input> report_input_from_json(std::string_view body) {
     return in;
 }
 
-result<form_fields> parse_form(std::string_view body) {
+result<std::vector<std::pair<std::string, std::string>>> parse_form_list(std::string_view body) {
     const auto parsed = boost::urls::parse_query(body);
     if (!parsed) return make_error("bad_request", "the form data is not correctly encoded");
     boost::urls::encoding_opts opt;
     opt.space_as_plus = true;
-    form_fields out;
+    std::vector<std::pair<std::string, std::string>> out;
     for (const auto& p : boost::urls::params_view(body, opt)) {  // cannot throw: parsed above
         if (!intake::is_valid_utf8(p.key) || !intake::is_valid_utf8(p.value))
             return make_error("invalid_utf8", "the form data is not valid UTF-8");
-        out.values[p.key] = p.value;
+        out.emplace_back(p.key, p.value);
     }
+    return out;
+}
+
+result<form_fields> parse_form(std::string_view body) {
+    auto list = parse_form_list(body);
+    if (!list) return std::move(list).err();
+    form_fields out;
+    for (auto& [k, v] : *list) out.values[std::move(k)] = std::move(v);
     return out;
 }
 

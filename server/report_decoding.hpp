@@ -18,6 +18,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "intake/report.hpp"
 #include "intake/result.hpp"
@@ -33,6 +35,9 @@ struct form_fields {
 // Decodes an urlencoded body (`+` is a space). Error `bad_request` when the
 // encoding is broken, `invalid_utf8` when a decoded value is not UTF-8.
 result<form_fields> parse_form(std::string_view body);
+// The same, keeping every pair in arrival order (repeated keys included), as
+// signature schemes over form parameters need.
+result<std::vector<std::pair<std::string, std::string>>> parse_form_list(std::string_view body);
 
 // The report fields of a decoded form. Keys other than report fields, "csrf"
 // and "lang" are ignored (a browser form cannot have typos).

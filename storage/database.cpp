@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "storage/detail/migrations.hpp"
+#include "storage/detail/phone_column.hpp"
+#include "storage/detail/sms_receive.hpp"
+#include "storage/detail/sql.hpp"
 
 namespace hotline::storage {
 
@@ -19,30 +22,14 @@ namespace {
 
 constexpr std::chrono::milliseconds migrate_busy_timeout{5000};
 
-error failure(std::string message) { return make_error("storage_failure", std::move(message)); }
+using detail::failure;
+using detail::prepare_bound;
 
 std::optional<report_state> parse_state(std::string_view s) noexcept {
     for (auto st : {report_state::received, report_state::routed, report_state::acknowledged,
                     report_state::in_progress, report_state::closed, report_state::unrouted})
         if (to_string(st) == s) return st;
     return std::nullopt;
-}
-
-// Binds `args` to parameters 1, 2, ... in order; stops at the first failure.
-template <class... A>
-result<void> bind_all(statement& st, const A&... args) {
-    result<void> r;
-    int index = 0;
-    ((r ? (r = st.bind(++index, args), 0) : 0), ...);
-    return r;
-}
-
-// The connection's cached statement for `sql` with `args` bound.
-result<cached_statement> prepare_bound(connection& c, std::string_view sql, const auto&... args) {
-    auto st = c.cached(sql);
-    if (!st) return st;
-    if (auto r = bind_all(**st, args...); !r) return std::move(r).err();
-    return st;
 }
 
 // Runs a parameterless statement through the connection's cache: the
@@ -117,7 +104,7 @@ result<report_record> read_report_row(const statement& st) {
     d.child_condition = st.column_optional_text(12);
     d.perpetrator_relation = st.column_optional_text(13);
     d.reporter_name = st.column_optional_text(14);
-    d.reporter_phone = st.column_optional_text(15);
+    if (!st.column_is_null(15)) d.reporter_phone = detail::decode_phone(st.column_text_view(15));
     d.reporter_address = st.column_optional_text(16);
     d.contact_ok = st.column_int64(17) != 0;
     d.keep_identity_secret = st.column_int64(18) != 0;
@@ -181,6 +168,7 @@ struct database::impl {
     result<void> load_next_id();
     result<std::uint64_t> allocate_id();
     result<receipt> insert(connection& c, const new_report& r);
+    result<receipt> insert_row(connection& c, const new_report& r);
 
     void writer_loop();
     void run_batch(std::vector<std::unique_ptr<write_task>>& batch);
@@ -223,6 +211,25 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
         }
     }
 
+    auto rec = insert_row(c, r);
+    if (!rec) return rec;
+
+    if (r.idempotency_key) {
+        auto key = prepare_bound(c,
+                                 "INSERT INTO idempotency_keys (key, request_hash, report_id, created_at) "
+                                 "VALUES (?1, ?2, ?3, ?4)",
+                                 *r.idempotency_key, r.request_hash, static_cast<std::int64_t>(rec->id),
+                                 to_unix_ms(r.received_at));
+        if (!key) return std::move(key).err();
+        if (auto x = (*key)->run(); !x) return std::move(x).err();
+    }
+    return rec;
+}
+
+// The report row and its `received` event, under a new id from the allocator:
+// the path every report takes, whatever channel brought it (insert for the
+// web and API, receive_sms for SMS). The idempotency key is the caller's.
+result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
     auto id = allocate_id();
     if (!id) return std::move(id).err();
     const auto row_id = static_cast<std::int64_t>(*id);
@@ -232,6 +239,8 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
     const auto& d = r.data;
     std::optional<std::int64_t> age;
     if (d.child_age) age = *d.child_age;
+    std::optional<std::string> phone;
+    if (d.reporter_phone) phone = detail::encode_phone(*d.reporter_phone);
 
     auto rep = prepare_bound(
         c,
@@ -243,7 +252,7 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
         "?18, ?19, ?20)",
         row_id, code, channel, at, d.text, d.location_text, d.location_code, d.child_name, age,
         d.child_age_estimated, intake::to_string(d.sex), d.child_condition, d.perpetrator_relation,
-        d.reporter_name, d.reporter_phone, d.reporter_address, d.contact_ok, d.keep_identity_secret,
+        d.reporter_name, phone, d.reporter_address, d.contact_ok, d.keep_identity_secret,
         std::span<const std::uint8_t>(r.secret.salt), std::span<const std::uint8_t>(r.secret.hash));
     if (!rep) return std::move(rep).err();
     if (auto x = (*rep)->run(); !x) return std::move(x).err();
@@ -254,15 +263,6 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
                             row_id, at, channel);
     if (!ev) return std::move(ev).err();
     if (auto x = (*ev)->run(); !x) return std::move(x).err();
-
-    if (r.idempotency_key) {
-        auto key = prepare_bound(c,
-                                 "INSERT INTO idempotency_keys (key, request_hash, report_id, created_at) "
-                                 "VALUES (?1, ?2, ?3, ?4)",
-                                 *r.idempotency_key, r.request_hash, row_id, at);
-        if (!key) return std::move(key).err();
-        if (auto x = (*key)->run(); !x) return std::move(x).err();
-    }
     return receipt{*id, std::move(code), r.received_at, false};
 }
 
@@ -439,6 +439,16 @@ std::uint64_t database::writes_committed() const noexcept {
 void database::insert_report(new_report r, completion<receipt> done) {
     impl* self = impl_.get();
     write<receipt>([self, r = std::move(r)](connection& c) { return self->insert(c, r); }, std::move(done));
+}
+
+void database::receive_sms(inbound_sms m, sms_options o, completion<sms_outcome> done) {
+    impl* self = impl_.get();
+    write<sms_outcome>(
+        [self, m = std::move(m), o = std::move(o)](connection& c) {
+            return detail::receive_sms(c, m, o, self->codec,
+                                       [self, &c](const new_report& r) { return self->insert_row(c, r); });
+        },
+        std::move(done));
 }
 
 void database::find_report(std::uint64_t id, completion<std::optional<report_record>> done) {

@@ -35,6 +35,7 @@
 #include "intake/report.hpp"
 #include "intake/result.hpp"
 #include "intake/tracking_code.hpp"
+#include "storage/sms.hpp"
 #include "storage/sqlite.hpp"
 
 namespace hotline::storage {
@@ -113,6 +114,20 @@ public:
     // batch leaves a gap) and the tracking code `codec.encode(id)`. Fails with `idempotency_conflict`
     // (see new_report), `storage_failure` or `shutting_down`.
     void insert_report(new_report r, completion<receipt> done);
+
+    // Stores an incoming SMS and applies what it means (storage/sms.hpp,
+    // intake::decide_sms), in one group-committed write: the sms_messages
+    // row; a new report (channel sms, the body as text, the sender as
+    // reporter_phone) with its `received` event, plus `linked` when the
+    // number wrote an earlier report; or a location (`location_added`) or
+    // detail (`detail_added`) added to the number's open report; or the
+    // number's opt-out; or an officer's `acknowledgement_received` event; the
+    // sender's conversation state; and, when `o.outbox_channel` is set and
+    // there is a reply, the reply's outbox row. A message already stored
+    // under the same (provider, provider_message_id) changes nothing and
+    // completes with the first outcome, `replayed` set. Fails with
+    // `storage_failure` or `shutting_down`.
+    void receive_sms(inbound_sms m, sms_options o, completion<sms_outcome> done);
 
     // The report with this row id, or std::nullopt.
     void find_report(std::uint64_t id, completion<std::optional<report_record>> done);

@@ -80,7 +80,81 @@ CREATE TABLE write_probe (
 ) STRICT;
 )sql";
 
-constexpr std::array<std::string_view, 1> all = {migration_1};
+// SMS intake (issue 3): the contacts the SMS channel knows, every inbound
+// message with what was decided about it, the state of each sending number,
+// and the outbox of notifications sent after commit. Phone numbers of
+// citizens (sms_messages.sender, sms_senders.phone, outbox.destination of SMS
+// channels) hold whatever detail/phone_column.hpp stores.
+constexpr std::string_view migration_2 = R"sql(
+CREATE TABLE contacts (
+    id        INTEGER PRIMARY KEY,
+    name      TEXT    NOT NULL,
+    role      TEXT    NOT NULL,
+    unit_code TEXT    NOT NULL,
+    phone     TEXT    NOT NULL UNIQUE,
+    active    INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT;
+
+-- Notifications to send. A row is written in the same transaction as the
+-- change that caused it and moves pending -> sending (claimed until
+-- lease_until) -> sent | failed, or back to pending (retry).
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    channel         TEXT    NOT NULL,
+    destination     TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    segments        INTEGER NOT NULL CHECK (segments >= 0),
+    report_id       INTEGER REFERENCES reports (id),
+    state           TEXT    NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until     INTEGER CHECK (state <> 'sending' OR lease_until IS NOT NULL),
+    sent_at         INTEGER,
+    failed_at       INTEGER,
+    last_error      TEXT
+) STRICT;
+
+-- When a live message is due: a pending one at next_attempt_at, a claimed one
+-- when its lease runs out. Queries must spell the expression exactly so.
+CREATE INDEX outbox_due ON outbox (
+    (CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END), id
+) WHERE state IN ('pending', 'sending');
+
+CREATE TABLE sms_messages (
+    id                  INTEGER PRIMARY KEY,
+    provider            TEXT    NOT NULL,
+    provider_message_id TEXT    NOT NULL,
+    sender              TEXT    NOT NULL,
+    recipient           TEXT,
+    body                TEXT    NOT NULL,
+    received_at         INTEGER NOT NULL,
+    action              TEXT    NOT NULL
+                        CHECK (action IN ('new_report', 'add_location', 'add_detail', 'opt_out',
+                                          'officer_acknowledge')),
+    report_id           INTEGER REFERENCES reports (id),
+    contact_id          INTEGER REFERENCES contacts (id),
+    flagged             INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1)),
+    reply               TEXT,
+    reply_kind          TEXT    NOT NULL,
+    reply_segments      INTEGER NOT NULL DEFAULT 0,
+    outbox_id           INTEGER,
+    UNIQUE (provider, provider_message_id)
+) STRICT;
+
+CREATE INDEX sms_messages_by_sender ON sms_messages (sender, received_at);
+
+-- What the conversation with each number needs to know.
+CREATE TABLE sms_senders (
+    phone          TEXT    PRIMARY KEY,
+    opted_out      INTEGER NOT NULL DEFAULT 0 CHECK (opted_out IN (0, 1)),
+    open_report_id INTEGER REFERENCES reports (id),
+    open_report_at INTEGER,
+    needs_location INTEGER NOT NULL DEFAULT 0 CHECK (needs_location IN (0, 1))
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 2> all = {migration_1, migration_2};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);

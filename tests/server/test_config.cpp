@@ -62,6 +62,54 @@ TEST_CASE("config: the example file documents exactly the defaults") {
     const auto c = load_config(path);
     REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
     check_same(*c, config{});
+    CHECK(*c == config{});  // every field, including those check_same does not list
+}
+
+TEST_CASE("config: SMS gateways and the outbox") {
+    const auto c = load_text(R"(
+[sms]
+silent = true
+follow_up_window_min = 45
+replies_per_hour = 5
+[sms.twilio]
+auth_tokens = ["old-token", "new-token"]
+[sms.android]
+signing_key = "k3y"
+timestamp_tolerance_s = 120
+send_url = "http://192.168.1.20:8080/messages"
+username = "sms"
+password = "pw"
+[sms.generic]
+secret = "s3cret"
+[outbox]
+backoff_base_ms = 50
+backoff_max_s = 30
+max_attempts = 3
+)");
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    CHECK(c->sms_silent);
+    CHECK(c->sms_follow_up_window == std::chrono::minutes(45));
+    CHECK(c->sms_replies_per_hour == 5);
+    CHECK(c->twilio_auth_tokens == std::vector<std::string>{"old-token", "new-token"});
+    CHECK(c->android_signing_key == "k3y");
+    CHECK(c->android_timestamp_tolerance == 120s);
+    CHECK(c->android_send_url == "http://192.168.1.20:8080/messages");
+    CHECK(c->android_username == "sms");
+    CHECK(c->android_password == "pw");
+    CHECK(c->generic_secret == "s3cret");
+    CHECK(c->outbox_backoff_base == std::chrono::milliseconds(50));
+    CHECK(c->outbox_backoff_max == 30s);
+    CHECK(c->outbox_max_attempts == 3);
+
+    const auto bad_tokens = load_text("[sms.twilio]\nauth_tokens = [\"\", 3]\n");
+    REQUIRE_FALSE(bad_tokens.has_value());
+    CHECK(bad_tokens.err().field == "sms.twilio.auth_tokens");
+    const auto bad_url = load_text("[sms.android]\nsend_url = \"ftp://x\"\n");
+    REQUIRE_FALSE(bad_url.has_value());
+    CHECK(bad_url.err().field == "sms.android.send_url");
+    const auto unknown = load_text("[sms.android]\nsigning_kee = \"x\"\n");
+    REQUIRE_FALSE(unknown.has_value());
+    CHECK(unknown.err().field == "sms.android.signing_kee");
 }
 
 TEST_CASE("config: the defaults are the documented ones") {

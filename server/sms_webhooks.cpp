@@ -1,0 +1,368 @@
+#include "server/sms_webhooks.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <boost/json.hpp>
+#include <boost/url.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+#include "intake/text.hpp"
+
+namespace hotline::server {
+
+namespace {
+
+// HMAC of `data` under `key` with `md`; the raw digest bytes.
+std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned int len = 0;
+    // An empty key is passed as a valid pointer: OpenSSL treats a null key
+    // with length 0 as "reuse the previous key" in some versions.
+    static const unsigned char empty = 0;
+    const auto* k = key.empty() ? &empty : reinterpret_cast<const unsigned char*>(key.data());
+    const auto* d = reinterpret_cast<const unsigned char*>(data.data());
+    if (HMAC(md, k, static_cast<int>(key.size()), d, data.size(), out.data(), &len) == nullptr)
+        return {};  // cannot happen with the digests used here; an empty digest never matches
+    return std::string(reinterpret_cast<const char*>(out.data()), len);
+}
+
+std::string to_base64(std::string_view raw) {
+    std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');  // + the NUL EVP_EncodeBlock writes
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+    out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string to_hex(std::string_view raw) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(raw.size() * 2);
+    for (const char c : raw) {
+        const auto b = static_cast<unsigned char>(c);
+        out.push_back(digits[b >> 4]);
+        out.push_back(digits[b & 0x0f]);
+    }
+    return out;
+}
+
+// Constant time in the contents (the lengths are public: every expected
+// value has a fixed length).
+bool equal_ct(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// The URL as given, then with the scheme's default port added (when it has
+// no port) or removed (when it has the default port): the variants Twilio's
+// own validator accepts. A URL Boost.URL cannot parse is tried only as given.
+std::vector<std::string> twilio_url_variants(std::string_view url) {
+    std::vector<std::string> out{std::string(url)};
+    const auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) return out;
+    boost::urls::url u(*parsed);
+    std::uint16_t default_port = 0;
+    switch (u.scheme_id()) {
+    case boost::urls::scheme::https: default_port = 443; break;
+    case boost::urls::scheme::http: default_port = 80; break;
+    default: return out;
+    }
+    if (!u.has_port()) {
+        u.set_port_number(default_port);
+        out.emplace_back(u.buffer());
+    } else if (u.port().empty() || u.port_number() == default_port) {
+        u.remove_port();
+        out.emplace_back(u.buffer());
+    }
+    return out;
+}
+
+// Why a JSON payload is refused.
+error invalid(std::string_view field, std::string_view what) {
+    return make_error("invalid_value", fmt::format("{} {}", field, what), std::string(field));
+}
+
+result<boost::json::object> parse_object(std::string_view body) {
+    if (!intake::is_valid_utf8(body)) return make_error("invalid_utf8", "the request body is not valid UTF-8");
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(body, ec);
+    if (ec) return make_error("malformed_json", fmt::format("the request body is not valid JSON: {}", ec.message()));
+    if (!v.is_object()) return make_error("malformed_json", "the request body must be a JSON object");
+    return std::move(v.as_object());
+}
+
+// A member that must be a string (`non_empty`: and not ""). `path` names it in
+// errors ("payload.sender").
+result<std::string> required_string(const boost::json::object& o, std::string_view key, std::string_view path,
+                                    bool non_empty) {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) return invalid(path, "is missing");
+    if (!v->is_string()) return invalid(path, "must be a string");
+    if (non_empty && v->as_string().empty()) return invalid(path, "must not be empty");
+    return std::string(v->as_string());
+}
+
+// A member that may be absent or null; "" then.
+result<std::string> optional_string(const boost::json::object& o, std::string_view key, std::string_view path) {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) return std::string();
+    if (!v->is_string()) return invalid(path, "must be a string");
+    return std::string(v->as_string());
+}
+
+// Unix seconds: ASCII digits only, no sign, no spaces.
+std::optional<std::int64_t> parse_unix_seconds(std::string_view s) {
+    if (s.empty() || s.size() > 19) return std::nullopt;
+    if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+template <class Sign>
+signature_check check_signed(std::string_view body, std::string_view timestamp_header,
+                             std::string_view signature_header, time_point now, std::chrono::seconds tolerance,
+                             Sign sign) {
+    if (timestamp_header.empty() || signature_header.empty()) return signature_check::missing;
+    const auto ts = parse_unix_seconds(timestamp_header);
+    if (!ts) return signature_check::malformed_timestamp;
+    // Compared in milliseconds; a timestamp too large to convert is stale by
+    // any measure, and `now` is a real time, far from the int64 limits.
+    constexpr std::int64_t max_seconds = std::numeric_limits<std::int64_t>::max() / 1000;
+    if (*ts > max_seconds) return signature_check::stale_timestamp;
+    const std::int64_t now_ms = now.time_since_epoch().count();
+    const std::int64_t ts_ms = *ts * 1000;
+    const std::int64_t skew_ms = now_ms >= ts_ms ? now_ms - ts_ms : ts_ms - now_ms;
+    if (skew_ms > std::chrono::duration_cast<std::chrono::milliseconds>(tolerance).count())
+        return signature_check::stale_timestamp;
+    return equal_ct(sign(body, timestamp_header), ascii_lower(signature_header)) ? signature_check::ok
+                                                                               : signature_check::mismatch;
+}
+
+void xml_escape_into(std::string& out, std::string_view s) {
+    for (const char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&apos;"; break;
+        case '\t':
+        case '\n':
+        case '\r': out.push_back(c); break;
+        default:
+            // C0 controls are not allowed in XML 1.0 at all, not even escaped.
+            if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+        }
+    }
+}
+
+}  // namespace
+
+// ---- signatures ----------------------------------------------------------------
+
+std::string twilio_signature(std::string_view auth_token, std::string_view url, const form_params& params) {
+    std::vector<const std::pair<std::string, std::string>*> sorted;
+    sorted.reserve(params.size());
+    std::size_t size = url.size();
+    for (const auto& p : params) {
+        sorted.push_back(&p);
+        size += p.first.size() + p.second.size();
+    }
+    std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return *a < *b; });
+    std::string data;
+    data.reserve(size);
+    data.append(url);
+    for (const auto* p : sorted) {
+        data += p->first;
+        data += p->second;
+    }
+    return to_base64(hmac(EVP_sha1(), auth_token, data));
+}
+
+bool twilio_signature_valid(const std::vector<std::string>& auth_tokens, std::string_view url,
+                            const form_params& params, std::string_view signature_header) {
+    if (signature_header.empty()) return false;
+    const auto urls = twilio_url_variants(url);
+    bool valid = false;
+    for (const auto& token : auth_tokens) {
+        if (token.empty()) continue;  // an unset token must never validate anything
+        for (const auto& u : urls) valid |= equal_ct(twilio_signature(token, u, params), signature_header);
+    }
+    return valid;
+}
+
+std::string android_signature(std::string_view signing_key, std::string_view body, std::string_view timestamp) {
+    std::string data;
+    data.reserve(body.size() + timestamp.size());
+    data.append(body).append(timestamp);
+    return to_hex(hmac(EVP_sha256(), signing_key, data));
+}
+
+std::string generic_signature(std::string_view secret, std::string_view timestamp, std::string_view body) {
+    std::string data;
+    data.reserve(timestamp.size() + 1 + body.size());
+    data.append(timestamp).append(".").append(body);
+    return "sha256=" + to_hex(hmac(EVP_sha256(), secret, data));
+}
+
+std::string_view to_string(signature_check c) noexcept {
+    switch (c) {
+    case signature_check::ok: return "ok";
+    case signature_check::missing: return "missing";
+    case signature_check::malformed_timestamp: return "malformed_timestamp";
+    case signature_check::stale_timestamp: return "stale_timestamp";
+    case signature_check::mismatch: return "mismatch";
+    }
+    return "unknown";
+}
+
+signature_check check_android_signature(std::string_view signing_key, std::string_view body,
+                                        std::string_view timestamp_header, std::string_view signature_header,
+                                        time_point now, std::chrono::seconds tolerance) {
+    return check_signed(body, timestamp_header, signature_header, now, tolerance,
+                        [&](std::string_view b, std::string_view ts) { return android_signature(signing_key, b, ts); });
+}
+
+signature_check check_generic_signature(std::string_view secret, std::string_view body,
+                                        std::string_view timestamp_header, std::string_view signature_header,
+                                        time_point now, std::chrono::seconds tolerance) {
+    return check_signed(body, timestamp_header, signature_header, now, tolerance,
+                        [&](std::string_view b, std::string_view ts) { return generic_signature(secret, ts, b); });
+}
+
+// ---- payloads ------------------------------------------------------------------
+
+result<gateway_message> twilio_message(const form_params& params) {
+    const auto get = [&](std::string_view name) -> const std::string* {
+        for (const auto& p : params)
+            if (p.first == name) return &p.second;
+        return nullptr;
+    };
+    gateway_message m;
+    struct field {
+        std::string_view name;
+        std::string gateway_message::*member;
+        bool required;
+    };
+    static constexpr std::array<field, 4> fields{{
+        {"MessageSid", &gateway_message::id, true},
+        {"From", &gateway_message::from, true},
+        {"To", &gateway_message::to, false},
+        {"Body", &gateway_message::text, false},
+    }};
+    for (const auto& f : fields) {
+        const std::string* v = get(f.name);
+        if (v == nullptr || (f.required && v->empty())) {
+            if (!f.required) continue;
+            return make_error("invalid_value", fmt::format("{} is missing", f.name), std::string(f.name));
+        }
+        if (!intake::is_valid_utf8(*v))
+            return make_error("invalid_utf8", fmt::format("{} is not valid UTF-8", f.name), std::string(f.name));
+        m.*f.member = *v;
+    }
+    return m;
+}
+
+result<std::optional<gateway_message>> android_message(std::string_view body) {
+    auto parsed = parse_object(body);
+    if (!parsed) return std::move(parsed).err();
+    const boost::json::object& env = *parsed;
+
+    auto event = required_string(env, "event", "event", false);
+    if (!event) return std::move(event).err();
+    if (*event != "sms:received") return std::optional<gateway_message>{};
+
+    auto id = required_string(env, "id", "id", true);
+    if (!id) return std::move(id).err();
+
+    const auto* payload_v = env.if_contains("payload");
+    if (payload_v == nullptr || payload_v->is_null()) return invalid("payload", "is missing");
+    if (!payload_v->is_object()) return invalid("payload", "must be an object");
+    const boost::json::object& payload = payload_v->as_object();
+
+    gateway_message m;
+    m.id = std::move(*id);
+
+    // "sender" in current versions, "phoneNumber" in older ones.
+    auto sender = optional_string(payload, "sender", "payload.sender");
+    if (!sender) return std::move(sender).err();
+    if (sender->empty()) {
+        auto phone = optional_string(payload, "phoneNumber", "payload.phoneNumber");
+        if (!phone) return std::move(phone).err();
+        if (phone->empty()) return invalid("payload.sender", "is missing");
+        m.from = std::move(*phone);
+    } else {
+        m.from = std::move(*sender);
+    }
+
+    auto to = optional_string(payload, "recipient", "payload.recipient");
+    if (!to) return std::move(to).err();
+    m.to = std::move(*to);
+
+    auto text = required_string(payload, "message", "payload.message", false);
+    if (!text) return std::move(text).err();
+    m.text = std::move(*text);
+
+    return std::optional<gateway_message>(std::move(m));
+}
+
+result<gateway_message> generic_message(std::string_view body) {
+    auto parsed = parse_object(body);
+    if (!parsed) return std::move(parsed).err();
+    const boost::json::object& o = *parsed;
+
+    gateway_message m;
+    auto id = required_string(o, "id", "id", true);
+    if (!id) return std::move(id).err();
+    m.id = std::move(*id);
+    auto from = required_string(o, "from", "from", true);
+    if (!from) return std::move(from).err();
+    m.from = std::move(*from);
+    auto to = optional_string(o, "to", "to");
+    if (!to) return std::move(to).err();
+    m.to = std::move(*to);
+    auto text = required_string(o, "text", "text", false);
+    if (!text) return std::move(text).err();
+    m.text = std::move(*text);
+    return m;
+}
+
+std::string twiml_response(std::string_view reply) {
+    constexpr std::string_view prolog = R"(<?xml version="1.0" encoding="UTF-8"?>)";
+    std::string out(prolog);
+    if (reply.empty()) {
+        out += "<Response/>";
+        return out;
+    }
+    out.reserve(prolog.size() + reply.size() + 64);
+    out += "<Response><Message>";
+    xml_escape_into(out, reply);
+    out += "</Message></Response>";
+    return out;
+}
+
+std::string android_send_body(std::string_view text, std::string_view phone, std::string_view id) {
+    boost::json::object o;
+    if (!id.empty()) o["id"] = id;
+    o["textMessage"] = boost::json::object{{"text", text}};
+    o["phoneNumbers"] = boost::json::array{boost::json::string(phone)};
+    return boost::json::serialize(o);
+}
+
+}  // namespace hotline::server

@@ -1,0 +1,43 @@
+#pragma once
+// Small helpers shared by the storage sources: binding a parameter list,
+// cached statements with their parameters bound, and the one error code
+// storage reports.
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "intake/result.hpp"
+#include "storage/sqlite.hpp"
+
+namespace hotline::storage::detail {
+
+inline error failure(std::string message) { return make_error("storage_failure", std::move(message)); }
+
+// Binds `args` to parameters 1, 2, ... in order; stops at the first failure.
+template <class... A>
+result<void> bind_all(statement& st, const A&... args) {
+    result<void> r;
+    int index = 0;
+    ((r ? (r = st.bind(++index, args), 0) : 0), ...);
+    return r;
+}
+
+// The connection's cached statement for `sql` with `args` bound.
+template <class... A>
+result<cached_statement> prepare_bound(connection& c, std::string_view sql, const A&... args) {
+    auto st = c.cached(sql);
+    if (!st) return st;
+    if (auto r = bind_all(**st, args...); !r) return std::move(r).err();
+    return st;
+}
+
+// Runs a cached statement that returns no rows, with `args` bound.
+template <class... A>
+result<void> run_bound(connection& c, std::string_view sql, const A&... args) {
+    auto st = prepare_bound(c, sql, args...);
+    if (!st) return std::move(st).err();
+    return (*st)->run();
+}
+
+}  // namespace hotline::storage::detail

@@ -1,0 +1,366 @@
+#include "storage/sms.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "intake/sms.hpp"
+#include "storage/detail/phone_column.hpp"
+#include "storage/detail/sms_receive.hpp"
+#include "storage/detail/sql.hpp"
+#include "storage/outbox.hpp"
+
+namespace hotline::storage {
+
+namespace {
+
+using detail::failure;
+using detail::prepare_bound;
+using detail::run_bound;
+
+constexpr std::chrono::milliseconds rate_window = std::chrono::hours(1);
+
+std::string_view to_name(intake::sms_action a) noexcept {
+    switch (a) {
+    case intake::sms_action::new_report: return "new_report";
+    case intake::sms_action::add_location: return "add_location";
+    case intake::sms_action::add_detail: return "add_detail";
+    case intake::sms_action::opt_out: return "opt_out";
+    case intake::sms_action::officer_acknowledge: return "officer_acknowledge";
+    }
+    return "new_report";
+}
+
+std::optional<intake::sms_action> parse_action(std::string_view s) noexcept {
+    for (auto a : {intake::sms_action::new_report, intake::sms_action::add_location, intake::sms_action::add_detail,
+                   intake::sms_action::opt_out, intake::sms_action::officer_acknowledge})
+        if (to_name(a) == s) return a;
+    return std::nullopt;
+}
+
+std::string_view to_name(intake::sms_reply r) noexcept {
+    switch (r) {
+    case intake::sms_reply::none: return "none";
+    case intake::sms_reply::received_ask_location: return "received_ask_location";
+    case intake::sms_reply::received: return "received";
+    case intake::sms_reply::location_added: return "location_added";
+    case intake::sms_reply::detail_added: return "detail_added";
+    case intake::sms_reply::opted_out: return "opted_out";
+    }
+    return "none";
+}
+
+std::optional<intake::sms_reply> parse_reply(std::string_view s) noexcept {
+    for (auto r : {intake::sms_reply::none, intake::sms_reply::received_ask_location, intake::sms_reply::received,
+                   intake::sms_reply::location_added, intake::sms_reply::detail_added, intake::sms_reply::opted_out})
+        if (to_name(r) == s) return r;
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> as_id(std::optional<std::int64_t> v) {
+    if (!v) return std::nullopt;
+    return static_cast<std::uint64_t>(*v);
+}
+
+// The stored outcome of a message already received under this provider id.
+result<std::optional<sms_outcome>> stored_outcome(connection& c, const inbound_sms& m) {
+    using out = std::optional<sms_outcome>;
+    auto st = prepare_bound(c,
+                            "SELECT s.id, s.action, s.reply_kind, s.flagged, s.report_id, r.tracking_code, s.reply, "
+                            "s.reply_segments, s.outbox_id, s.contact_id "
+                            "FROM sms_messages AS s LEFT JOIN reports AS r ON r.id = s.report_id "
+                            "WHERE s.provider = ?1 AND s.provider_message_id = ?2",
+                            m.provider, m.provider_message_id);
+    if (!st) return std::move(st).err();
+    auto row = (*st)->step();
+    if (!row) return std::move(row).err();
+    if (*row == step_result::done) return out{};
+    const statement& s = **st;
+    sms_outcome o;
+    o.message_id = static_cast<std::uint64_t>(s.column_int64(0));
+    auto action = parse_action(s.column_text_view(1));
+    auto reply = parse_reply(s.column_text_view(2));
+    if (!action || !reply) return failure("sms message " + std::to_string(o.message_id) + " has a malformed row");
+    o.decision.action = *action;
+    o.decision.reply = *reply;
+    o.decision.flagged = s.column_int64(3) != 0;
+    o.report_id = as_id(s.column_optional_int64(4));
+    if (!s.column_is_null(5)) o.tracking_code = intake::tracking_codec::grouped(s.column_text_view(5));
+    o.reply_text = s.column_optional_text(6).value_or("");
+    o.reply_segments = static_cast<int>(s.column_int64(7));
+    o.outbox_id = as_id(s.column_optional_int64(8));
+    o.contact_id = as_id(s.column_optional_int64(9));
+    o.replayed = true;
+    return out{std::move(o)};
+}
+
+// What the store knows about the number `phone` (stored form) at `at`, and the
+// active contact it belongs to, if any.
+result<intake::sms_sender_state> sender_state(connection& c, const std::string& phone, std::int64_t at) {
+    intake::sms_sender_state s;
+    {
+        auto st = prepare_bound(
+            c, "SELECT opted_out, open_report_id, open_report_at, needs_location FROM sms_senders WHERE phone = ?1",
+            phone);
+        if (!st) return std::move(st).err();
+        auto row = (*st)->step();
+        if (!row) return std::move(row).err();
+        if (*row == step_result::row) {
+            s.opted_out = (*st)->column_int64(0) != 0;
+            s.open_report = as_id((*st)->column_optional_int64(1));
+            if (auto t = (*st)->column_optional_int64(2)) s.open_report_at = from_unix_ms(*t);
+            s.open_report_needs_location = (*st)->column_int64(3) != 0;
+        }
+    }
+    {
+        auto st = prepare_bound(c, "SELECT count(*) FROM sms_messages WHERE sender = ?1 AND received_at > ?2", phone,
+                                at - rate_window.count());
+        if (!st) return std::move(st).err();
+        auto row = (*st)->step();
+        if (!row) return std::move(row).err();
+        if (*row != step_result::row) return failure("sqlite: count returned no row");
+        s.messages_last_hour = static_cast<int>(
+            std::min<std::int64_t>((*st)->column_int64(0), std::numeric_limits<int>::max()));
+    }
+    return s;
+}
+
+result<std::optional<std::int64_t>> active_contact(connection& c, const std::string& phone) {
+    using out = std::optional<std::int64_t>;
+    auto st = prepare_bound(c, "SELECT id FROM contacts WHERE phone = ?1 AND active = 1", phone);
+    if (!st) return std::move(st).err();
+    auto row = (*st)->step();
+    if (!row) return std::move(row).err();
+    if (*row == step_result::done) return out{};
+    return out{(*st)->column_int64(0)};
+}
+
+// The stored (ungrouped) tracking code of report `id`, or std::nullopt when
+// there is no such report.
+result<std::optional<std::string>> tracking_code_of(connection& c, std::uint64_t id) {
+    using out = std::optional<std::string>;
+    if (id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return out{};
+    auto st = prepare_bound(c, "SELECT tracking_code FROM reports WHERE id = ?1", static_cast<std::int64_t>(id));
+    if (!st) return std::move(st).err();
+    auto row = (*st)->step();
+    if (!row) return std::move(row).err();
+    if (*row == step_result::done) return out{};
+    return out{(*st)->column_text(0)};
+}
+
+}  // namespace
+
+namespace detail {
+
+result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_options& o,
+                                const intake::tracking_codec& codec, const report_inserter& insert_report) {
+    // A gateway retry: the first answer, nothing new.
+    {
+        auto replay = stored_outcome(c, m);
+        if (!replay) return std::move(replay).err();
+        if (*replay) return std::move(**replay);
+    }
+
+    const std::string phone = encode_phone(m.from);
+    const std::int64_t at = to_unix_ms(m.received_at);
+    auto sender = sender_state(c, phone, at);
+    if (!sender) return std::move(sender).err();
+    // Officers' numbers are directory data, stored as they are.
+    auto contact = active_contact(c, m.from);
+    if (!contact) return std::move(contact).err();
+    sender->known_contact = contact->has_value();
+
+    const intake::sms_command command = intake::parse_sms_command(m.body);
+    // Until location resolution exists no message is known to name a place.
+    intake::sms_decision decision = intake::decide_sms(*sender, command, false, o.policy, m.received_at);
+    using intake::sms_action;
+    using intake::sms_reply;
+    if ((decision.action == sms_action::add_location || decision.action == sms_action::add_detail) &&
+        !sender->open_report) {
+        // Nothing to extend: never drop the message, file it.
+        decision.action = sms_action::new_report;
+        if (decision.reply == sms_reply::location_added || decision.reply == sms_reply::detail_added)
+            decision.reply = sms_reply::received_ask_location;
+    }
+
+    sms_outcome out;
+    out.decision = decision;
+    std::optional<std::int64_t> report_id;
+    std::string code;  // ungrouped
+    std::optional<std::int64_t> contact_id;
+
+    switch (decision.action) {
+    case sms_action::new_report: {
+        new_report r;
+        r.channel = intake::channel::sms;
+        r.received_at = m.received_at;
+        r.data.text = m.body;
+        if (!m.from.empty()) r.data.reporter_phone = m.from;
+        r.secret = m.secret;
+        auto rec = insert_report(r);
+        if (!rec) return std::move(rec).err();
+        report_id = static_cast<std::int64_t>(rec->id);
+        code = std::move(rec->tracking_code);
+        break;
+    }
+    case sms_action::add_location:
+    case sms_action::add_detail: {
+        auto known = tracking_code_of(c, *sender->open_report);
+        if (!known) return std::move(known).err();
+        if (!*known) return failure("the open report of an SMS sender does not exist");
+        report_id = static_cast<std::int64_t>(*sender->open_report);
+        code = std::move(**known);
+        break;
+    }
+    case sms_action::officer_acknowledge: {
+        contact_id = *contact;
+        if (auto id = codec.decode(command.code)) {
+            auto known = tracking_code_of(c, *id);
+            if (!known) return std::move(known).err();
+            if (*known) {
+                report_id = static_cast<std::int64_t>(*id);
+                code = std::move(**known);
+            }
+        }
+        break;
+    }
+    case sms_action::opt_out: break;
+    }
+
+    if (!code.empty()) out.tracking_code = intake::tracking_codec::grouped(code);
+    if (decision.reply != sms_reply::none) {
+        out.reply_text = intake::sms_reply_text(decision.reply, out.tracking_code);
+        out.reply_segments = intake::measure_sms(out.reply_text).segments;
+    }
+    if (!o.outbox_channel.empty() && !out.reply_text.empty()) {
+        new_outbox_message reply;
+        reply.channel = o.outbox_channel;
+        reply.destination = m.from;
+        reply.body = out.reply_text;
+        reply.segments = out.reply_segments;
+        if (report_id) reply.report_id = static_cast<std::uint64_t>(*report_id);
+        reply.created_at = m.received_at;
+        auto id = enqueue_outbox(c, reply);
+        if (!id) return std::move(id).err();
+        out.outbox_id = *id;
+    }
+
+    std::optional<std::string> reply_column;
+    if (!out.reply_text.empty()) reply_column = out.reply_text;
+    std::optional<std::int64_t> outbox_column;
+    if (out.outbox_id) outbox_column = static_cast<std::int64_t>(*out.outbox_id);
+    std::optional<std::string> recipient;
+    if (!m.to.empty()) recipient = m.to;
+    if (auto r = run_bound(c,
+                           "INSERT INTO sms_messages (provider, provider_message_id, sender, recipient, body, "
+                           "received_at, action, report_id, contact_id, flagged, reply, reply_kind, reply_segments, "
+                           "outbox_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                           m.provider, m.provider_message_id, phone, recipient, m.body, at, to_name(decision.action),
+                           report_id, contact_id, decision.flagged, reply_column, to_name(decision.reply),
+                           out.reply_segments, outbox_column);
+        !r)
+        return std::move(r).err();
+    const std::int64_t message_id = c.last_insert_rowid();
+    out.message_id = static_cast<std::uint64_t>(message_id);
+    if (report_id) out.report_id = static_cast<std::uint64_t>(*report_id);
+    if (contact_id) out.contact_id = static_cast<std::uint64_t>(*contact_id);
+
+    switch (decision.action) {
+    case sms_action::new_report: {
+        if (sender->open_report) {
+            if (auto r = run_bound(c,
+                                   "INSERT INTO events (report_id, at, kind, actor, data) VALUES (?1, ?2, 'linked', "
+                                   "'sms', json_object('previous_report_id', ?3))",
+                                   *report_id, at, static_cast<std::int64_t>(*sender->open_report));
+                !r)
+                return std::move(r).err();
+        }
+        const bool ask = decision.reply == sms_reply::received_ask_location;
+        if (auto r = run_bound(c,
+                               "INSERT INTO sms_senders (phone, open_report_id, open_report_at, needs_location) "
+                               "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (phone) DO UPDATE SET "
+                               "open_report_id = excluded.open_report_id, open_report_at = excluded.open_report_at, "
+                               "needs_location = excluded.needs_location",
+                               phone, *report_id, at, ask);
+            !r)
+            return std::move(r).err();
+        break;
+    }
+    case sms_action::add_location: {
+        if (auto r = run_bound(c,
+                               "UPDATE reports SET location_text = CASE WHEN location_text IS NULL OR "
+                               "location_text = '' THEN ?2 ELSE location_text || '; ' || ?2 END WHERE id = ?1",
+                               *report_id, m.body);
+            !r)
+            return std::move(r).err();
+        if (auto r = run_bound(c,
+                               "INSERT INTO events (report_id, at, kind, actor, data) VALUES (?1, ?2, "
+                               "'location_added', 'sms', json_object('text', ?3, 'sms_message_id', ?4))",
+                               *report_id, at, m.body, message_id);
+            !r)
+            return std::move(r).err();
+        if (auto r = run_bound(c,
+                               "UPDATE sms_senders SET open_report_at = ?2, needs_location = 0 WHERE phone = ?1",
+                               phone, at);
+            !r)
+            return std::move(r).err();
+        break;
+    }
+    case sms_action::add_detail: {
+        // The report's text stays as received; details are its history.
+        if (auto r = run_bound(c,
+                               "INSERT INTO events (report_id, at, kind, actor, data) VALUES (?1, ?2, "
+                               "'detail_added', 'sms', json_object('text', ?3, 'sms_message_id', ?4))",
+                               *report_id, at, m.body, message_id);
+            !r)
+            return std::move(r).err();
+        if (auto r = run_bound(c, "UPDATE sms_senders SET open_report_at = ?2 WHERE phone = ?1", phone, at); !r)
+            return std::move(r).err();
+        break;
+    }
+    case sms_action::opt_out: {
+        if (auto r = run_bound(c,
+                               "INSERT INTO sms_senders (phone, opted_out) VALUES (?1, 1) "
+                               "ON CONFLICT (phone) DO UPDATE SET opted_out = 1",
+                               phone);
+            !r)
+            return std::move(r).err();
+        break;
+    }
+    case sms_action::officer_acknowledge: {
+        if (report_id) {
+            if (auto r = run_bound(c,
+                                   "INSERT INTO events (report_id, at, kind, actor, data) VALUES (?1, ?2, "
+                                   "'acknowledgement_received', ?3, "
+                                   "json_object('contact_id', ?4, 'sms_message_id', ?5))",
+                                   *report_id, at, "contact:" + std::to_string(*contact_id), *contact_id,
+                                   message_id);
+                !r)
+                return std::move(r).err();
+        }
+        break;
+    }
+    }
+    return out;
+}
+
+}  // namespace detail
+
+result<std::uint64_t> upsert_contact(connection& c, const std::string& name, const std::string& role,
+                                     const std::string& unit_code, const std::string& phone, bool active) {
+    if (phone.empty()) return make_error("invalid_value", "a contact needs a phone number", "phone");
+    if (name.empty()) return make_error("invalid_value", "a contact needs a name", "name");
+    if (role.empty()) return make_error("invalid_value", "a contact needs a role", "role");
+    auto st = prepare_bound(c,
+                            "INSERT INTO contacts (name, role, unit_code, phone, active) VALUES (?1, ?2, ?3, ?4, ?5) "
+                            "ON CONFLICT (phone) DO UPDATE SET name = excluded.name, role = excluded.role, "
+                            "unit_code = excluded.unit_code, active = excluded.active RETURNING id",
+                            name, role, unit_code, phone, active);
+    if (!st) return std::move(st).err();
+    auto row = (*st)->step();
+    if (!row) return std::move(row).err();
+    if (*row != step_result::row) return failure("sqlite: upsert returned no id");
+    return static_cast<std::uint64_t>((*st)->column_int64(0));
+}
+
+}  // namespace hotline::storage

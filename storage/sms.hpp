@@ -1,0 +1,95 @@
+#pragma once
+// Incoming SMS: every message is stored, once, with what was decided about
+// it, in one transaction with whatever it caused (a new report and its
+// `received` event, a location or detail added to an earlier report, an
+// opt-out, an officer's acknowledgement event, and the reply when it leaves
+// through the outbox).
+//
+// Deduplication: (provider, provider_message_id) is unique. A gateway retry
+// of a stored message changes nothing and returns the first outcome,
+// `replayed` set, so the retry gets the same answer.
+//
+// Phone numbers: every read and write of a sender's number goes through
+// detail/phone_column.hpp (one place to add encryption at rest).
+//
+// Entry point: database::receive_sms(inbound_sms, sms_options, completion)
+// (declared in database.hpp), a write in the writer's group commit like
+// every other, because new reports take their ids from the writer.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "intake/clock.hpp"
+#include "intake/result.hpp"
+#include "intake/sms.hpp"
+#include "intake/tracking_code.hpp"
+#include "storage/sqlite.hpp"
+
+namespace hotline::storage {
+
+struct inbound_sms {
+    std::string provider;               // "twilio", "android", "generic"
+    std::string provider_message_id;    // MessageSid, envelope id, or the generic gateway's id
+    std::string from;                   // the sender: E.164 when it normalises, else as received
+    std::string to;                     // the number it was sent to, as received (may be empty)
+    std::string body;                   // clean UTF-8 (NFC), may be empty
+    time_point received_at;
+    intake::secret_hash secret;         // for a report this message creates (never shown by SMS)
+};
+
+struct sms_options {
+    intake::sms_policy policy;
+    // When set, a reply is written to the outbox on this channel ("android_sms")
+    // addressed to the sender; when empty the caller answers inline (TwiML)
+    // and nothing goes to the outbox.
+    std::string outbox_channel;
+};
+
+struct sms_outcome {
+    std::uint64_t message_id = 0;                // row id of the stored message
+    intake::sms_decision decision;
+    std::optional<std::uint64_t> report_id;      // the report created or extended
+    std::string tracking_code;                   // its code, grouped, when there is a report
+    std::string reply_text;                      // empty when nothing is answered
+    int reply_segments = 0;
+    std::optional<std::uint64_t> outbox_id;      // the reply's outbox row, when it went there
+    std::optional<std::uint64_t> contact_id;     // officer_acknowledge: the contact who wrote
+    bool replayed = false;
+};
+
+// What database::receive_sms does with a message `m`: stores it and applies
+// intake::decide_sms to it (see sms.hpp in intake). The sender's state comes
+// from earlier messages of the same number: its opt-out, whether it belongs to
+// an active contact, its messages in the last hour (received_at within the
+// hour before m.received_at), and its latest report. No message is taken to
+// name a place yet (has_location = false). Then, by action:
+//   - new_report: a report with channel `sms`, the message body as text, the
+//     sender as reporter_phone, m.secret, and its `received` event; when the
+//     number wrote an earlier report, an event `linked` with data
+//     {"previous_report_id": id}. The number's open report becomes this one,
+//     needing a location when the reply asked for it.
+//   - add_location: the body becomes the open report's location_text (or is
+//     appended after "; " when it has one); event `location_added` with data
+//     {"text": body, "sms_message_id": id}.
+//   - add_detail: the report's text stays as received; event `detail_added`
+//     with data {"text": body, "sms_message_id": id}.
+//   - opt_out: the number is opted out (for good; nothing re-enables it yet).
+//   - officer_acknowledge: when the code decodes to an existing report, an
+//     event `acknowledgement_received` on it, actor "contact:<id>", data
+//     {"contact_id": id, "sms_message_id": id}; no report is created.
+// The reply is intake::sms_reply_text(decision.reply, grouped code) with its
+// segment count; it goes to the outbox (destination m.from, report_id set)
+// when sms_options::outbox_channel is set. Events are dated m.received_at;
+// the outbox row is created (and due) at m.received_at. Contacts are looked
+// up by m.from as stored in contacts.phone (officers' numbers are not
+// passed through the phone column).
+
+// Contacts known to the SMS channel (a minimal directory; the routing work
+// extends it): adds or updates (name, role, unit, active) the contact with
+// this phone number and returns its id. Refuses an empty phone, name or role
+// with `invalid_value`. Runs in a write job.
+result<std::uint64_t> upsert_contact(connection& c, const std::string& name, const std::string& role,
+                                     const std::string& unit_code, const std::string& phone, bool active);
+
+}  // namespace hotline::storage
