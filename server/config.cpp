@@ -42,14 +42,16 @@ setter integer_key(T config::*member, std::int64_t lo, std::int64_t hi) {
     };
 }
 
-setter seconds_key(std::chrono::seconds config::*member, std::int64_t lo, std::int64_t hi) {
+// A duration given as an integer number of `unit`s ("seconds", ...).
+template <class Duration>
+setter duration_key(Duration config::*member, std::int64_t lo, std::int64_t hi, std::string_view unit) {
     return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
         if (!n.is_integer())
-            return config_error(key, fmt::format("{} must be an integer number of seconds", key));
+            return config_error(key, fmt::format("{} must be an integer number of {}", key, unit));
         const std::int64_t v = *n.value<std::int64_t>();
         if (v < lo || v > hi)
-            return config_error(key, fmt::format("{} must be between {} and {} seconds, not {}", key, lo, hi, v));
-        c.*member = std::chrono::seconds(v);
+            return config_error(key, fmt::format("{} must be between {} and {} {}, not {}", key, lo, hi, unit, v));
+        c.*member = Duration(v);
         return {};
     };
 }
@@ -58,30 +60,6 @@ setter bool_key(bool config::*member) {
     return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
         if (!n.is_boolean()) return config_error(key, fmt::format("{} must be true or false", key));
         c.*member = *n.value<bool>();
-        return {};
-    };
-}
-
-setter minutes_key(std::chrono::minutes config::*member, std::int64_t lo, std::int64_t hi) {
-    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
-        if (!n.is_integer())
-            return config_error(key, fmt::format("{} must be an integer number of minutes", key));
-        const std::int64_t v = *n.value<std::int64_t>();
-        if (v < lo || v > hi)
-            return config_error(key, fmt::format("{} must be between {} and {} minutes, not {}", key, lo, hi, v));
-        c.*member = std::chrono::minutes(v);
-        return {};
-    };
-}
-
-setter millis_key(std::chrono::milliseconds config::*member, std::int64_t lo, std::int64_t hi) {
-    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
-        if (!n.is_integer())
-            return config_error(key, fmt::format("{} must be an integer number of milliseconds", key));
-        const std::int64_t v = *n.value<std::int64_t>();
-        if (v < lo || v > hi)
-            return config_error(key, fmt::format("{} must be between {} and {} milliseconds, not {}", key, lo, hi, v));
-        c.*member = std::chrono::milliseconds(v);
         return {};
     };
 }
@@ -145,10 +123,10 @@ const std::map<std::string, setter>& setters() {
         {"limits.body_bytes", integer_key(&config::body_limit, 1024, 16 * 1024 * 1024)},
         {"limits.pipeline", integer_key(&config::pipeline_limit, 1, 128)},
         {"limits.max_connections", integer_key(&config::max_connections, 1, 1000000)},
-        {"limits.read_timeout_s", seconds_key(&config::read_timeout, 1, 3600)},
-        {"limits.idle_timeout_s", seconds_key(&config::idle_timeout, 1, 3600)},
-        {"limits.write_timeout_s", seconds_key(&config::write_timeout, 1, 3600)},
-        {"limits.shutdown_timeout_s", seconds_key(&config::shutdown_timeout, 1, 600)},
+        {"limits.read_timeout_s", duration_key(&config::read_timeout, 1, 3600, "seconds")},
+        {"limits.idle_timeout_s", duration_key(&config::idle_timeout, 1, 3600, "seconds")},
+        {"limits.write_timeout_s", duration_key(&config::write_timeout, 1, 3600, "seconds")},
+        {"limits.shutdown_timeout_s", duration_key(&config::shutdown_timeout, 1, 600, "seconds")},
         {"limits.reports_per_minute", integer_key(&config::reports_per_minute, 0, 1000000)},
         {"limits.status_failures_per_hour", integer_key(&config::status_failures_per_hour, 0, 1000000)},
         {"storage.path", string_key(&config::db_path)},
@@ -156,18 +134,18 @@ const std::map<std::string, setter>& setters() {
         {"storage.max_batch", integer_key(&config::max_batch, 1, 100000)},
         {"storage.key_file", string_key(&config::key_file)},
         {"sms.silent", bool_key(&config::sms_silent)},
-        {"sms.follow_up_window_min", minutes_key(&config::sms_follow_up_window, 1, 24 * 60)},
+        {"sms.follow_up_window_min", duration_key(&config::sms_follow_up_window, 1, 24 * 60, "minutes")},
         {"sms.replies_per_hour", integer_key(&config::sms_replies_per_hour, 1, 100000)},
         {"sms.twilio.auth_tokens", string_list_key(&config::twilio_auth_tokens)},
         {"sms.android.signing_key", string_key(&config::android_signing_key)},
-        {"sms.android.timestamp_tolerance_s", seconds_key(&config::android_timestamp_tolerance, 1, 86400)},
+        {"sms.android.timestamp_tolerance_s", duration_key(&config::android_timestamp_tolerance, 1, 86400, "seconds")},
         {"sms.android.send_url", set_url(&config::android_send_url)},
         {"sms.android.username", string_key(&config::android_username, false)},
         {"sms.android.password", string_key(&config::android_password, false)},
         {"sms.generic.secret", string_key(&config::generic_secret)},
-        {"sms.generic.timestamp_tolerance_s", seconds_key(&config::generic_timestamp_tolerance, 1, 86400)},
-        {"outbox.backoff_base_ms", millis_key(&config::outbox_backoff_base, 1, 3600 * 1000)},
-        {"outbox.backoff_max_s", seconds_key(&config::outbox_backoff_max, 1, 86400)},
+        {"sms.generic.timestamp_tolerance_s", duration_key(&config::generic_timestamp_tolerance, 1, 86400, "seconds")},
+        {"outbox.backoff_base_ms", duration_key(&config::outbox_backoff_base, 1, 3600 * 1000, "milliseconds")},
+        {"outbox.backoff_max_s", duration_key(&config::outbox_backoff_max, 1, 86400, "seconds")},
         {"outbox.max_attempts", integer_key(&config::outbox_max_attempts, 1, 1000)},
         {"log.level", set_log_level},
     };

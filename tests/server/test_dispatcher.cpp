@@ -261,7 +261,7 @@ std::string expected_id(std::uint64_t id) { return "hotline-" + std::to_string(i
 
 TEST_SUITE("dispatcher") {
 
-TEST_CASE("an android_sms message is POSTed once with the JSON body, Basic auth and its id, then marked sent") {
+TEST_CASE("dispatcher: an android_sms message is POSTed once with its JSON body, Basic auth and id, then sent") {
     world w;
     const auto report = w.insert_report();
     const auto id = w.enqueue(report);
@@ -308,7 +308,7 @@ TEST_CASE("an android_sms message is POSTed once with the JSON body, Basic auth 
     CHECK(log.find("Da nhan tin bao") == std::string::npos);
 }
 
-TEST_CASE("a message without a report is sent without an event") {
+TEST_CASE("dispatcher: a message without a report is sent without an event") {
     world w;
     const auto id = w.enqueue();
     w.start();
@@ -316,7 +316,7 @@ TEST_CASE("a message without a report is sent without an event") {
     CHECK(w.status(id).state == storage::outbox_state::sent);
 }
 
-TEST_CASE("500 then 202: retried after the backoff, sent exactly once after success") {
+TEST_CASE("dispatcher: 500 then 202: retried after the backoff, sent exactly once after success") {
     world w;
     w.gateway.script({500, 202});
     const auto report = w.insert_report();
@@ -362,7 +362,7 @@ TEST_CASE("500 then 202: retried after the backoff, sent exactly once after succ
     CHECK(w.gateway.request_count() == 2);
 }
 
-TEST_CASE("408 and 429 are retried too") {
+TEST_CASE("dispatcher: 408 and 429 are retried too") {
     world w;
     w.gateway.script({408, 429, 200});
     const auto id = w.enqueue();
@@ -378,7 +378,7 @@ TEST_CASE("408 and 429 are retried too") {
     CHECK(w.gateway.request_count() == 3);
 }
 
-TEST_CASE("400: failed at once, never retried") {
+TEST_CASE("dispatcher: 400: failed at once, never retried") {
     world w;
     w.gateway.script({400});
     const auto report = w.insert_report();
@@ -399,7 +399,7 @@ TEST_CASE("400: failed at once, never retried") {
     CHECK(w.logs.count("\"verdict\":\"retry\"") == 0);
 }
 
-TEST_CASE("a network error (nothing listening) is retried") {
+TEST_CASE("dispatcher: a network error (nothing listening) is retried") {
     world w;
     const auto id = w.enqueue();
     const auto port = hotline::test::unused_port();
@@ -413,7 +413,7 @@ TEST_CASE("a network error (nothing listening) is retried") {
     CHECK(w.disp->retried() == 1);
 }
 
-TEST_CASE("max_attempts reached: failed, with exponential backoff in between") {
+TEST_CASE("dispatcher: max_attempts reached: failed, with exponential backoff in between") {
     world w;
     w.gateway.set_default_status(503);
     const auto id = w.enqueue();
@@ -445,7 +445,7 @@ TEST_CASE("max_attempts reached: failed, with exponential backoff in between") {
     CHECK_FALSE(w.next_due().has_value());
 }
 
-TEST_CASE("backoff is capped at backoff_max") {
+TEST_CASE("dispatcher: backoff is capped at backoff_max") {
     world w;
     w.gateway.set_default_status(500);
     w.enqueue();
@@ -466,7 +466,7 @@ TEST_CASE("backoff is capped at backoff_max") {
     }
 }
 
-TEST_CASE("a message not due yet is sent only once the clock passes its time") {
+TEST_CASE("dispatcher: a message not due yet is sent only once the clock passes its time") {
     world w;
     const auto id = w.enqueue(std::nullopt, w.clk.now() + 5min);
     w.start();
@@ -485,7 +485,7 @@ TEST_CASE("a message not due yet is sent only once the clock passes its time") {
     CHECK(w.status(id).state == storage::outbox_state::sent);
 }
 
-TEST_CASE("a channel without a sender fails permanently") {
+TEST_CASE("dispatcher: a channel without a sender fails permanently") {
     world w;
     const auto id = w.enqueue(std::nullopt, std::nullopt, "carrier_pigeon");
     w.start();
@@ -496,7 +496,7 @@ TEST_CASE("a channel without a sender fails permanently") {
     CHECK(w.gateway.request_count() == 0);
 }
 
-TEST_CASE("restart: a message left sending by a crashed dispatcher is sent once its lease runs out") {
+TEST_CASE("dispatcher: restart: a message left sending by a crashed dispatcher is sent once its lease runs out") {
     world w;
     const auto report = w.insert_report();
     const auto id = w.enqueue(report);
@@ -526,7 +526,7 @@ TEST_CASE("restart: a message left sending by a crashed dispatcher is sent once 
     CHECK(w.events(report, "notified") == 1);
 }
 
-TEST_CASE("many messages: all sent, in batches") {
+TEST_CASE("dispatcher: many messages: all sent, in batches") {
     world w;
     std::vector<std::uint64_t> ids;
     for (int i = 0; i < 40; ++i) ids.push_back(w.enqueue());
@@ -538,7 +538,7 @@ TEST_CASE("many messages: all sent, in batches") {
     for (const auto id : ids) CHECK(w.status(id).state == storage::outbox_state::sent);
 }
 
-TEST_CASE("notify after an enqueue sends at once") {
+TEST_CASE("dispatcher: notify after an enqueue sends at once") {
     world w;
     w.start();
     w.notify_and_settle();
@@ -548,7 +548,7 @@ TEST_CASE("notify after an enqueue sends at once") {
     CHECK(w.status(id).state == storage::outbox_state::sent);
 }
 
-TEST_CASE("stop() completes and calls on_stopped once") {
+TEST_CASE("dispatcher: stop() completes and calls on_stopped once") {
     world w;
     w.enqueue();
     w.start();
@@ -607,7 +607,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("stop() in the middle of a send: the send finishes, the rest of the batch is handed back") {
+TEST_CASE("dispatcher: stop() in the middle of a send: the send finishes, the rest of the batch is handed back") {
     world w;
     const auto a = w.enqueue(std::nullopt, std::nullopt, "gated");
     const auto b = w.enqueue(std::nullopt, std::nullopt, "gated");
@@ -659,7 +659,7 @@ TEST_CASE("stop() in the middle of a send: the send finishes, the rest of the ba
     CHECK(w.status(c).state == storage::outbox_state::sent);
 }
 
-TEST_CASE("stop() before start() calls on_stopped") {
+TEST_CASE("dispatcher: stop() before start() calls on_stopped") {
     world w;
     w.disp = std::make_unique<server::dispatcher>(w.ioc, *w.db, w.clk, w.log, world::default_options());
     CHECK(w.stop_dispatcher());
@@ -704,7 +704,7 @@ struct io_thread {
 
 TEST_SUITE("http_client") {
 
-TEST_CASE("GET against a real server") {
+TEST_CASE("http_client: GET against a real server") {
     io_thread io;
     fake_http_server srv;
     srv.set_response_body("hello", "text/plain");
@@ -724,7 +724,7 @@ TEST_CASE("GET against a real server") {
     CHECK(r.body.empty());
 }
 
-TEST_CASE("POST with headers and a body; an error status is a value") {
+TEST_CASE("http_client: POST with headers and a body; an error status is a value") {
     io_thread io;
     fake_http_server srv;
     srv.script({503});
@@ -746,7 +746,7 @@ TEST_CASE("POST with headers and a body; an error status is a value") {
     CHECK(r.header("Authorization") == "Basic dTpw");
 }
 
-TEST_CASE("a URL without a path is sent to /") {
+TEST_CASE("http_client: a URL without a path is sent to /") {
     io_thread io;
     fake_http_server srv;
     server::outgoing_request req;
@@ -757,7 +757,7 @@ TEST_CASE("a URL without a path is sent to /") {
     CHECK(srv.requests().at(0).target == "/");
 }
 
-TEST_CASE("a server that never answers: network_error after the timeout") {
+TEST_CASE("http_client: a server that never answers: network_error after the timeout") {
     io_thread io;
     fake_http_server srv;
     srv.set_never_answer(true);
@@ -776,7 +776,7 @@ TEST_CASE("a server that never answers: network_error after the timeout") {
     CHECK(srv.request_count() == 1);
 }
 
-TEST_CASE("nothing listening: network_error") {
+TEST_CASE("http_client: nothing listening: network_error") {
     io_thread io;
     server::outgoing_request req;
     req.url = "http://127.0.0.1:" + std::to_string(hotline::test::unused_port()) + "/secret-path?token=abc";
@@ -790,7 +790,7 @@ TEST_CASE("nothing listening: network_error") {
     CHECK(res.err().message.find("the body") == std::string::npos);
 }
 
-TEST_CASE("https to a plain HTTP server: network_error") {
+TEST_CASE("http_client: https to a plain HTTP server: network_error") {
     io_thread io;
     fake_http_server srv;
     server::outgoing_request req;
@@ -832,7 +832,7 @@ result<server::incoming_response> send_with(asio::ssl::context& client, server::
 
 }  // namespace
 
-TEST_CASE("https: verified peer, SNI with a host name, none with an address") {
+TEST_CASE("http_client: https: verified peer, SNI with a host name, none with an address") {
     const auto cert = hotline::test::make_test_certificate("DNS:localhost,IP:127.0.0.1");
     tls_pair tls(cert);
     fake_http_server srv(&tls.server);
@@ -859,7 +859,7 @@ TEST_CASE("https: verified peer, SNI with a host name, none with an address") {
     CHECK(reqs[1].sni.empty());
 }
 
-TEST_CASE("https: a certificate for another host, or from an unknown authority, is refused") {
+TEST_CASE("http_client: https: a certificate for another host, or from an unknown authority, is refused") {
     const auto cert = hotline::test::make_test_certificate("DNS:gateway.example");
     tls_pair tls(cert);
     fake_http_server srv(&tls.server);
@@ -883,7 +883,7 @@ TEST_CASE("https: a certificate for another host, or from an unknown authority, 
     CHECK(srv2.request_count() == 0);
 }
 
-TEST_CASE("invalid URLs") {
+TEST_CASE("http_client: invalid URLs") {
     io_thread io;
     for (const std::string url : {"", "not a url", "/relative/path", "ftp://example.com/x", "mailto:a@b.c",
                                   "http://", "http://user:pass@127.0.0.1/x", "http://127.0.0.1:0/"}) {
@@ -896,7 +896,7 @@ TEST_CASE("invalid URLs") {
     }
 }
 
-TEST_CASE("a header with a line break is refused") {
+TEST_CASE("http_client: a header with a line break is refused") {
     io_thread io;
     fake_http_server srv;
     server::outgoing_request req;
@@ -908,7 +908,7 @@ TEST_CASE("a header with a line break is refused") {
     CHECK(srv.request_count() == 0);
 }
 
-TEST_CASE("a response body over 1 MiB is not kept whole") {
+TEST_CASE("http_client: a response body over 1 MiB is not kept whole") {
     io_thread io;
     fake_http_server srv;
     srv.set_response_body(std::string(2 * 1024 * 1024, 'x'), "text/plain");
@@ -921,7 +921,7 @@ TEST_CASE("a response body over 1 MiB is not kept whole") {
     CHECK(res->body.size() <= 1024 * 1024);
 }
 
-TEST_CASE("basic_authorization") {
+TEST_CASE("http_client: basic_authorization") {
     CHECK(server::basic_authorization("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     CHECK(server::basic_authorization("", "") == "Basic Og==");
     CHECK(server::basic_authorization("sms", "secret") == "Basic c21zOnNlY3JldA==");

@@ -12,47 +12,18 @@
 #include "storage/database.hpp"
 #include "storage/detail/phone_column.hpp"
 #include "storage/outbox.hpp"
+#include "tests/storage/fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace hotline;
 using namespace hotline::storage;
 using hotline::test::temp_dir;
+using namespace hotline::storage::test;
 using intake::sms_action;
 using intake::sms_reply;
 using namespace std::chrono_literals;
 
 namespace {
-
-const intake::tracking_codec& codec() {
-    static const intake::tracking_codec c([] {
-        intake::secret_key k{};
-        for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(i * 13 + 1);
-        return k;
-    }());
-    return c;
-}
-
-std::unique_ptr<database> open_db(const temp_dir& dir) {
-    options o;
-    o.path = dir.file("hotline.db");
-    auto db = database::open(o, codec());
-    REQUIRE_MESSAGE(db.has_value(), (db ? std::string() : db.err().message));
-    return std::move(*db);
-}
-
-template <class T, class Start>
-result<T> await(Start start) {
-    std::promise<result<T>> p;
-    auto f = p.get_future();
-    start([&p](result<T> r) { p.set_value(std::move(r)); });
-    return f.get();
-}
-
-template <class T>
-T ok(result<T> r) {
-    REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.err().code + ": " + r.err().message));
-    return std::move(*r);
-}
 
 std::int64_t read_int(database& db, std::string sql) {
     return ok(await<std::int64_t>([&](auto done) {
