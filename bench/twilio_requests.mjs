@@ -142,13 +142,22 @@ const raw_sms = [
   'em bi nguoi yeu cu doa dang anh len mang, em moi 15t, em so lam',
 ];
 
+// Each fragment list in the three spellings, computed once: [diacritics,
+// folded, SMS style]; a body is joined from one spelling.
+const spell = (list) => {
+  const nfc = list.map((t) => t.normalize('NFC'));
+  return [nfc, nfc.map(fold), nfc.map(sms)];
+};
+const OPENERS = spell(openers), SITUATIONS = spell(situations), DETAILS = spell(details);
+const PLACES = spell(places), CLOSINGS = spell(closings), RAW_SMS = spell(raw_sms);
+
 const pick = (list, k) => list[((k % list.length) + list.length) % list.length];
 
 // GSM 03.38 covers every character the folded texts use; anything else
 // (Vietnamese letters) makes the whole text UCS-2.
 function segments(text) {
   const gsm = /^[A-Za-z0-9 \n\r.,:;!?'"()\-\/+%&*@#]*$/.test(text);
-  const n = [...text].length;
+  const n = text.length;
   if (gsm) return n <= 160 ? 1 : Math.ceil(n / 153);
   return n <= 70 ? 1 : Math.ceil(n / 67);
 }
@@ -158,34 +167,36 @@ const MAX_CHARS = 300;
 
 // The body of line `i`: style by i % 4 (0, 1 diacritics; 2 folded; 3 SMS),
 // fragments by mixed radix of i, a target length spread over 60..300, and a
-// per-line tail (house number, time) so that bodies repeat rarely.
+// per-line tail (house number, time) so that bodies repeat rarely. Lengths
+// are in UTF-16 units, which for NFC Vietnamese are characters.
 function body(i) {
   const style = i % 4;
-  const target = MIN_CHARS + 10 + ((i * 37) % (MAX_CHARS - MIN_CHARS - 40));
+  const sp = style <= 1 ? 0 : style - 1;  // which spelling
+  const target = MIN_CHARS + ((i * 37) % (MAX_CHARS - MIN_CHARS - 20));  // 60 .. 279
   const hh = (i * 7) % 24;
-  const mm = (i * 13) % 60;
-  const tail = style <= 1 ? `Nhà số ${(i % 211) + 1}, lúc ${hh}h${String(mm).padStart(2, '0')}.`
-                          : `nha so ${(i % 211) + 1}, luc ${hh}h${String(mm).padStart(2, '0')}`;
-  let parts;
+  const mm = String((i * 13) % 60).padStart(2, '0');
+  const short = target < 110;  // short messages: no opener, no place
+  const tail = sp === 0 ? `Nhà số ${(i % 211) + 1}, lúc ${hh}h${mm}.` : `nha so ${(i % 211) + 1}, luc ${hh}h${mm}.`;
+  const parts = [];
   if (style === 3 && i % 3 === 0) {
-    parts = [pick(raw_sms, i >> 2)];
+    parts.push(pick(RAW_SMS[sp], i >> 2));
   } else {
-    parts = [pick(openers, i >> 2), pick(situations, (i >> 2) * 5 + (i >> 7))];
+    if (!short) parts.push(pick(OPENERS[sp], i >> 2));
+    parts.push(pick(SITUATIONS[sp], (i >> 2) * 5 + (i >> 7)));
   }
-  const place = pick(places, i * 3 + (i >> 5));
-  const close = pick(closings, (i >> 3) + i);
-  const len = (ps) => [...ps.filter(Boolean).join(' ')].length;
-  for (let d = 0; d < details.length; d++) {
-    const frag = pick(details, i + d * 3);
-    if (len([...parts, frag, place, tail, close]) > target) break;
+  const place = short ? '' : pick(PLACES[sp], i * 3 + (i >> 5));
+  const close = pick(CLOSINGS[sp], (i >> 3) + i);
+  let len = parts.reduce((n, p) => n + p.length + 1, 0) + place.length + 1 + tail.length + 1 + close.length;
+  for (let d = 0; d < DETAILS[sp].length; d++) {
+    const frag = pick(DETAILS[sp], i + d * 3);
+    if (len + frag.length + 1 > target) break;
     parts.push(frag);
+    len += frag.length + 1;
   }
   parts.push(place, tail, close);
   const sep = style === 3 && i % 2 === 1 ? '\n' : ' ';
-  let text = parts.filter(Boolean).join(sep).normalize('NFC');
-  if (style === 2) text = fold(text);
-  else if (style === 3) text = sms(text);
-  if ([...text].length > MAX_CHARS) text = [...text].slice(0, MAX_CHARS).join('').trimEnd();
+  let text = parts.filter(Boolean).join(sep);
+  if (text.length > MAX_CHARS) text = text.slice(0, MAX_CHARS).trimEnd();
   return text;
 }
 
@@ -204,7 +215,7 @@ const styles = [0, 0, 0];
 
 for (let i = 0; i < count; i++) {
   const text = body(i);
-  const chars = [...text].length;
+  const chars = text.length;
   if (chars < MIN_CHARS || chars > MAX_CHARS) {
     console.error(`twilio_requests.mjs: body ${i} has ${chars} characters, outside ${MIN_CHARS}..${MAX_CHARS}: ${text}`);
     process.exit(1);
@@ -222,7 +233,7 @@ for (let i = 0; i < count; i++) {
   const line = `${signature}\t${form}\n`;
   chunk.push(line);
   chunkBytes += line.length;  // ASCII: characters are bytes
-  if (chunkBytes >= 4 << 20) {
+  if (chunkBytes >= 1 << 20) {
     writeSync(fd, chunk.join(''));
     chunk = [];
     chunkBytes = 0;
@@ -230,7 +241,7 @@ for (let i = 0; i < count; i++) {
   cmin = Math.min(cmin, chars); cmax = Math.max(cmax, chars);
   bmin = Math.min(bmin, form.length); bmax = Math.max(bmax, form.length);
   smin = Math.min(smin, segs); smax = Math.max(smax, segs);
-  styles[/^[\x00-\x7f]*$/.test(text) ? (i % 4 === 3 ? 2 : 1) : 0]++;
+  styles[i % 4 <= 1 ? 0 : (i % 4) - 1]++;
 }
 if (chunk.length) writeSync(fd, chunk.join(''));
 const fileBytes = fstatSync(fd).size;
