@@ -13,7 +13,7 @@ PACKAGES := cmake ninja-build g++ pkg-config \
   libsqlite3-dev sqlite3 libfmt-dev doctest-dev libssl-dev libsodium-dev libutf8proc-dev \
   libtomlplusplus-dev
 # What the test suite and the benchmarks need on top.
-TEST_PACKAGES := chromium wrk curl
+TEST_PACKAGES := chromium wrk curl clang libclang-rt-14-dev
 NODE_TESTS_DIR := tests/node
 
 .PHONY: all deps test-deps build run test bench sanitize clean

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Throughput benchmark of the hotline server: GET /healthz, then POST
-# /api/v1/reports with realistic reports (bench/post_reports.lua), against a
-# fresh database, then the SQLite floor (bench/sqlite_baseline: one
-# synchronous=FULL commit per report) on the same disk.
+# /api/v1/reports with realistic reports (bench/post_reports.lua), then signed
+# Twilio SMS webhooks, POST /webhooks/sms/twilio (bench/post_twilio.lua, with
+# requests signed beforehand by bench/twilio_requests.mjs using Twilio's npm
+# library from tests/node/node_modules), against a fresh database, then the
+# SQLite floor (bench/sqlite_baseline: one synchronous=FULL commit per report)
+# on the same disk.
 #
 #   bench/run.sh [BUILD_DIR]        (default: the repository's build/)
 #
@@ -14,11 +17,14 @@
 #   BENCH_TMPDIR=DIR        where the databases go (default $TMPDIR or /tmp; keep
 #                           it on a real disk, tmpfs makes fsync free)
 #   BENCH_KEEP=1            keep the temporary directory (kept anyway on failure)
+#   BENCH_TWILIO_LINES=N    signed Twilio requests to generate (default 30000 per
+#                           second of BENCH_DURATION; running out breaks the run)
 #
 # Exit status: 0 when the run completed, even if targets were missed (MISS);
 # 1 when something broke: the server did not start or stop cleanly, a request
-# got a non-2xx answer or a socket error, fewer rows were stored than 201s
-# answered, or a tool failed.
+# got a non-2xx answer (non-200 for Twilio, or a 200 that is not TwiML with a
+# tracking code) or a socket error, fewer rows were stored than 201s / 200s
+# answered, the Twilio requests ran out, or a tool failed.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +38,14 @@ server_threads=${BENCH_SERVER_THREADS:-2}   # the server's I/O threads
 conns=${BENCH_CONNECTIONS:-32}
 baseline_n=${BENCH_BASELINE_N:-}            # empty: sized to take ~BENCH_BASELINE_SECONDS
 baseline_s=${BENCH_BASELINE_SECONDS:-3}
+# wrk's duration ("10s", "1m", "2h", "10") in whole seconds, rounded up.
+duration_s=$(awk -v d="$duration" 'BEGIN { n = d + 0; u = d; sub(/^[0-9.]+/, "", u)
+    if (u == "m") n *= 60; else if (u == "h") n *= 3600
+    n = int(n + 0.999); print (n < 1 ? 1 : n) }')
+twilio_lines=${BENCH_TWILIO_LINES:-$((30000 * duration_s))}
+public_base_url=https://hotline.example.vn   # any URL: Twilio's signature covers it
+twilio_token=bench-token
+twilio_lib=$repo/tests/node/node_modules/twilio
 
 hotline=$build/hotline
 [[ -x $hotline || ! -x $build/server/hotline ]] || hotline=$build/server/hotline
@@ -53,6 +67,13 @@ need_tool() {  # need_tool COMMAND DEBIAN_PACKAGE
 }
 need_tool wrk wrk
 need_tool sqlite3 sqlite3
+need_tool node nodejs
+if [[ ! -f $twilio_lib/package.json ]]; then  # what `make test-deps` does
+    need_tool npm npm
+    echo "bench: installing tests/node's packages (npm ci) for Twilio's library" >&2
+    (cd "$repo/tests/node" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
+        die "npm ci in tests/node failed; Twilio's library is needed to sign the webhooks"
+fi
 [[ -x $hotline ]] || die "no server binary at $hotline (build it first: cmake --build $build)"
 [[ -x $baseline ]] || die "no baseline binary at $baseline (cmake --build $build --target sqlite_baseline)"
 
@@ -128,6 +149,7 @@ broken=()
 cat > "$tmp/hotline.toml" <<EOF
 [server]
 threads = $server_threads
+public_base_url = "$public_base_url"
 
 [limits]
 reports_per_minute = 0
@@ -135,9 +157,26 @@ reports_per_minute = 0
 [storage]
 key_file = "$tmp/server.key"
 
+[sms.twilio]
+auth_tokens = ["$twilio_token"]
+
 [log]
 level = "warn"
 EOF
+
+# Signed Twilio webhooks, generated before the server starts so that neither
+# the signing nor the file's writing falls in a measured window.
+echo "-- generating $twilio_lines signed Twilio requests (bench/twilio_requests.mjs)"
+g0=$(date +%s.%N)
+node --max-semi-space-size=32 "$here/twilio_requests.mjs" "$tmp/twilio-requests.txt" "$twilio_lines" \
+    "$public_base_url/webhooks/sms/twilio" "$twilio_token" >"$tmp/twilio-gen.txt" ||
+    die "bench/twilio_requests.mjs failed (its output: $tmp/twilio-gen.txt)"
+g1=$(date +%s.%N)
+gen_s=$(awk -v a="$g0" -v b="$g1" 'BEGIN {printf "%.1f", b - a}')
+gen_mib=$(awk -v b="$(lua_field "$tmp/twilio-gen.txt" twilio_file_bytes)" 'BEGIN {printf "%.0f", b / 1048576}')
+gen_chars=$(awk '$1 == "twilio_body_chars" {print $2 ".." $3}' "$tmp/twilio-gen.txt")
+echo "   $twilio_lines lines, $gen_mib MiB, bodies of $gen_chars characters, in $gen_s s"
+echo
 
 alive() { kill -0 "$server_pid" 2>/dev/null; }
 "$hotline" serve --config "$tmp/hotline.toml" --listen 127.0.0.1:0 \
@@ -183,8 +222,17 @@ echo "-- POST /api/v1/reports"
 cpu2=$(cpu_s)
 echo
 
-# --- 3. SQLite floor --------------------------------------------------------------
+# --- 3. Twilio SMS webhooks ---------------------------------------------------------
 alive || broken+=("server died during POST /api/v1/reports (see its log below)")
+echo "-- POST /webhooks/sms/twilio"
+(cd "$here" && TWILIO_REQUESTS="$tmp/twilio-requests.txt" TWILIO_THREADS=$threads \
+    wrk -t"$threads" -c"$conns" -d"$duration" --latency -s post_twilio.lua \
+    "$base/webhooks/sms/twilio") | tee "$tmp/wrk-twilio.txt" || broken+=("wrk failed on /webhooks/sms/twilio")
+cpu3=$(cpu_s)
+echo
+
+# --- 4. SQLite floor --------------------------------------------------------------
+alive || broken+=("server died during POST /webhooks/sms/twilio (see its log below)")
 if [[ -z $baseline_n ]]; then
     probe=$("$baseline" "$tmp/baseline-probe.db" 100 | awk '$1 == "baseline_inserts_per_s" {print $2; exit}')
     baseline_n=$(awk -v r="${probe:-0}" -v s="$baseline_s" 'BEGIN {
@@ -192,7 +240,7 @@ if [[ -z $baseline_n ]]; then
 fi
 echo "-- sqlite_baseline $baseline_n"
 "$baseline" "$tmp/baseline.db" "$baseline_n" | tee "$tmp/baseline.txt"
-cpu3=$(cpu_s)
+cpu4=$(cpu_s)
 echo
 
 # --- peak memory, then stop --------------------------------------------------------
@@ -208,8 +256,16 @@ else
     broken+=("server was dead before SIGTERM (exit status $server_rc)")
 fi
 
-rows=$(sqlite3 "$tmp/hotline.db" 'SELECT COUNT(*) FROM reports;' 2>"$tmp/sqlite3.err") ||
+rows=$(sqlite3 "$tmp/hotline.db" "SELECT COUNT(*) FROM reports WHERE channel = 'api';" 2>"$tmp/sqlite3.err") ||
     { broken+=("cannot count rows: $(cat "$tmp/sqlite3.err")"); rows=0; }
+sms_rows=$(sqlite3 "$tmp/hotline.db" 'SELECT COUNT(*) FROM sms_messages;' 2>"$tmp/sqlite3.err") ||
+    { broken+=("cannot count sms_messages: $(cat "$tmp/sqlite3.err")"); sms_rows=0; }
+sms_reports=$(sqlite3 "$tmp/hotline.db" "SELECT COUNT(*) FROM reports WHERE channel = 'sms';" 2>/dev/null || echo "?")
+# Every message comes from a new number: a new report, answered, not flagged.
+sms_odd=$(sqlite3 "$tmp/hotline.db" "SELECT COUNT(*) FROM sms_messages WHERE action <> 'new_report'
+    OR flagged <> 0 OR report_id IS NULL OR reply IS NULL OR reply = '';" 2>/dev/null || echo "?")
+sms_odd_kinds=$(sqlite3 -separator ' ' "$tmp/hotline.db" "SELECT action, flagged, reply_kind, COUNT(*) FROM sms_messages
+    GROUP BY 1, 2, 3 ORDER BY 4 DESC;" 2>/dev/null | tr '\n' ';' || true)
 events=$(sqlite3 "$tmp/hotline.db" 'SELECT COUNT(*) FROM events;' 2>/dev/null || echo "?")
 check=$(sqlite3 "$tmp/hotline.db" 'PRAGMA quick_check;' 2>&1 | head -n 3 | tr '\n' ' ' || true)
 [[ $check = "ok " ]] || broken+=("database quick_check: $check")
@@ -217,10 +273,32 @@ check=$(sqlite3 "$tmp/hotline.db" 'PRAGMA quick_check;' 2>&1 | head -n 3 | tr '\
 # --- figures -----------------------------------------------------------------------
 h=$tmp/wrk-healthz.txt
 i=$tmp/wrk-intake.txt
+t=$tmp/wrk-twilio.txt
 h_rps=$(wrk_field "$h" rps); h_p50=$(wrk_field "$h" p50); h_p99=$(wrk_field "$h" p99)
 i_rps=$(wrk_field "$i" rps); i_p50=$(wrk_field "$i" p50); i_p99=$(wrk_field "$i" p99)
 [[ -n $h_rps && -n $h_p99 ]] || broken+=("could not parse the wrk output for /healthz")
 [[ -n $i_rps && -n $i_p99 ]] || broken+=("could not parse the wrk output for /api/v1/reports")
+t_rps=$(wrk_field "$t" rps); t_p50=$(wrk_field "$t" p50); t_p99=$(wrk_field "$t" p99)
+[[ -n $t_rps && -n $t_p99 ]] || broken+=("could not parse the wrk output for /webhooks/sms/twilio")
+t_rps=${t_rps:-0} t_p50=${t_p50:-0} t_p99=${t_p99:-0}
+t_non2xx=$(wrk_field "$t" non2xx); t_non2xx=${t_non2xx:-0}
+t_sock=$(wrk_field "$t" sockerr)
+tw() { local v; v=$(lua_field "$t" "twilio_$1"); echo "${v:-0}"; }
+t_ok=$(tw ok) t_non200=$(tw non200) t_bad=$(tw bad_twiml) t_checked=$(tw codes_checked)
+t_codes_bad=$(tw codes_bad) t_dup=$(tw codes_duplicate) t_read=$(tw lines_read) t_ran_out=$(tw ran_out)
+[[ -n $(lua_field "$t" twilio_ok) ]] || broken+=("post_twilio.lua printed no counts (script error?)")
+[[ $t_non2xx = 0 && $t_non200 = 0 ]] ||
+    broken+=("twilio: $t_non200 non-200 answers ($(awk '$1 == "twilio_status" {printf "%s%s x%s", s, $2, $3; s = ", "}' "$t")); first: $(grep '^twilio_first_error' "$t" | cut -d' ' -f2- || true)")
+[[ $t_bad = 0 && $t_codes_bad = 0 ]] ||
+    broken+=("twilio: $t_bad 200s without <Response><Message>, $t_codes_bad of $t_checked sampled without a tracking code or not text/xml; first: $(grep '^twilio_first_bad_twiml' "$t" | cut -d' ' -f2- || true)")
+(( t_ok == 0 || t_checked > 0 )) || broken+=("twilio: no answer was sampled for its tracking code")
+[[ $t_dup = 0 ]] || broken+=("twilio: $t_dup tracking codes answered twice among $t_checked sampled")
+[[ $t_ran_out = 0 ]] ||
+    broken+=("twilio: RAN OUT of pre-generated requests after $t_read lines (raise BENCH_TWILIO_LINES from $twilio_lines)")
+[[ -z $t_sock ]] || broken+=("twilio socket errors: $t_sock")
+(( sms_rows >= t_ok )) || broken+=("LOST SMS: $t_ok answered 200 but only $sms_rows sms_messages rows stored")
+[[ $sms_odd = 0 ]] ||
+    broken+=("twilio: $sms_odd messages not filed as new, answered, unflagged reports (action flagged reply_kind count: $sms_odd_kinds)")
 h_rps=${h_rps:-0} i_rps=${i_rps:-0} h_p50=${h_p50:-0} h_p99=${h_p99:-0} i_p50=${i_p50:-0} i_p99=${i_p99:-0}
 h_non2xx=$(wrk_field "$h" non2xx); h_non2xx=${h_non2xx:-0}
 i_non2xx=$(wrk_field "$i" non2xx); i_non2xx=${i_non2xx:-0}
@@ -241,6 +319,8 @@ b_rate=$(awk '$1 == "baseline_inserts_per_s" {print $2; exit}' "$tmp/baseline.tx
 h_p50ms=$(to_ms "$h_p50"); h_p99ms=$(to_ms "$h_p99")
 i_p50ms=$(to_ms "$i_p50"); i_p99ms=$(to_ms "$i_p99")
 r_h=$(ratio "$i_rps" "$h_rps"); r_b=$(ratio "$i_rps" "$b_rate")
+t_p50ms=$(to_ms "$t_p50"); t_p99ms=$(to_ms "$t_p99")
+r_t=$(ratio "$t_rps" "$i_rps")
 rss_mib=$(awk -v k="${vmhwm_kb:-0}" 'BEGIN {printf "%.1f", k / 1024}')
 [[ -n $vmhwm_kb || $was_alive = no ]] || broken+=("could not read VmHWM of the server")
 
@@ -251,23 +331,32 @@ log_other=$(grep -vc '^{' "$tmp/server.log" || true)
 printf '\n==================== summary ====================\n'
 printf 'healthz: %10.0f req/s, p50 %s ms, p99 %s ms\n' "$h_rps" "$h_p50ms" "$h_p99ms"
 printf 'intake:  %10.0f req/s, p50 %s ms, p99 %s ms (non-2xx: %s)\n' "$i_rps" "$i_p50ms" "$i_p99ms" "$non201"
+printf 'twilio:  %10.0f req/s, p50 %s ms, p99 %s ms (non-200: %s)\n' "$t_rps" "$t_p50ms" "$t_p99ms" "$((t_non200 > t_non2xx ? t_non200 : t_non2xx))"
 cpu_per_req() {  # cpu_per_req CPU_BEFORE CPU_AFTER WRK_FILE
     awk -v a="$1" -v b="$2" -v n="$(wrk_field "$3" requests)" \
         'BEGIN {if (b < a) print "n/a"; else printf "%.1f s CPU, %.0f us/request", b - a, (n > 0) ? (b - a) * 1e6 / n : 0}'
 }
-printf 'server CPU: healthz %s; intake %s; idle during baseline %s s\n' \
-    "$(cpu_per_req "$cpu0" "$cpu1" "$h")" "$(cpu_per_req "$cpu1" "$cpu2" "$i")" \
-    "$(awk -v a="$cpu2" -v b="$cpu3" 'BEGIN {printf "%.2f", b - a}')"
+printf 'server CPU: healthz %s; intake %s; twilio %s; idle during baseline %s s\n' \
+    "$(cpu_per_req "$cpu0" "$cpu1" "$h")" "$(cpu_per_req "$cpu1" "$cpu2" "$i")" "$(cpu_per_req "$cpu2" "$cpu3" "$t")" \
+    "$(awk -v a="$cpu3" -v b="$cpu4" 'BEGIN {printf "%.2f", b - a}')"
+printf 'twilio requests: %s generated (%s MiB) in %s s before the server started; %s read by wrk, %s of %s 200s checked for a tracking code\n' \
+    "$twilio_lines" "$gen_mib" "$gen_s" "$t_read" "$t_checked" "$t_ok"
 printf 'baseline (one commit per report): %.0f inserts/s\n' "$b_rate"
 printf 'ratio intake/healthz  = %s, target >= 0.35  %s\n' "$r_h" "$(verdict "$i_rps" "$r_h" ">=" 0.35)"
 printf 'ratio intake/baseline = %s, target >= 4     %s\n' "$r_b" "$(verdict "$i_rps" "$r_b" ">=" 4)"
+printf 'ratio twilio/intake   = %s, target >= 0.8   %s\n' "$r_t" "$(verdict "$t_rps" "$r_t" ">=" 0.8)"
 printf 'p99 intake = %s ms, target < 20 ms       %s\n' "$i_p99ms" "$(verdict "$i_rps" "$i_p99ms" "<" 20)"
 printf 'peak RSS: %s MiB, target < 64 MiB        %s\n' "$rss_mib" "$(verdict "$rss_mib" "$rss_mib" "<" 64)"
-printf 'rows stored: %s (events %s, quick_check %s), 201s answered: %s (%s)\n' "$rows" "$events" "${check% }" "$created" \
-    "$(if (( rows < created )); then echo "LOST $((created - rows))"
-       elif (( rows == created )); then echo "equal"
-       elif (( rows - created <= conns )); then echo "+$((rows - created)) in flight when wrk stopped"
-       else echo "+$((rows - created)): more than the $conns requests in flight, CHECK"; fi)"
+in_flight() {  # in_flight STORED ANSWERED
+    if (( $1 < $2 )); then echo "LOST $(($2 - $1))"
+    elif (( $1 == $2 )); then echo "equal"
+    elif (( $1 - $2 <= conns )); then echo "+$(($1 - $2)) in flight when wrk stopped"
+    else echo "+$(($1 - $2)): more than the $conns requests in flight, CHECK"; fi
+}
+printf 'rows stored (api): %s (events %s, quick_check %s), 201s answered: %s (%s)\n' "$rows" "$events" "${check% }" "$created" \
+    "$(in_flight "$rows" "$created")"
+printf 'sms_messages: %s (sms reports %s), twilio 200s answered: %s (%s)\n' "$sms_rows" "$sms_reports" "$t_ok" \
+    "$(in_flight "$sms_rows" "$t_ok")"
 printf 'server: stopped in %s s, exit %s; log: %s warn, %s error, %s non-JSON lines\n' \
     "$stop_s" "${server_rc:-?}" "$log_warn" "$log_err" "$log_other"
 if (( log_warn + log_err + log_other > 0 )); then

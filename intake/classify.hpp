@@ -44,7 +44,7 @@ struct classification {
     urgency level = urgency::normal;
     std::vector<std::string> categories;  // labels from category_labels, in that order
     legal_track track = legal_track::standard_5wd;
-    std::vector<evidence> evidence;
+    std::vector<intake::evidence> evidence;
     double score = 0;                     // the urgency score behind `level` (for ranking ties)
 };
 

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <boost/json/parse.hpp>
+
 #include "intake/phone.hpp"
 #include "intake/report.hpp"
 #include "intake/sms.hpp"
@@ -65,12 +67,154 @@ std::string form_value(const form_fields& f, const std::string& key) {
     return it == f.values.end() ? std::string() : it->second;
 }
 
+using token_digest = std::array<unsigned char, crypto_generichash_BYTES>;
+
+// Tokens are compared as keyed digests of equal length, with sodium_memcmp,
+// against every configured token without stopping early: the time taken says
+// nothing about how much of a guess was right.
+token_digest digest_token(std::string_view token, const intake::secret_key& key) {
+    token_digest d{};
+    crypto_generichash(d.data(), d.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                       key.data(), key.size());
+    return d;
+}
+
+// The token of "Authorization: Bearer <token>", or empty.
+std::string_view bearer_token(std::string_view header) {
+    constexpr std::string_view scheme = "bearer ";
+    if (header.size() <= scheme.size()) return {};
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return {};
+    std::string_view t = header.substr(scheme.size());
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    return t;
+}
+
+// The track an override gets when it names none, as the classifier derives
+// it from the urgency alone.
+intake::legal_track track_for(intake::urgency u) {
+    switch (u) {
+    case intake::urgency::emergency: return intake::legal_track::emergency_12h;
+    case intake::urgency::low: return intake::legal_track::none;
+    default: return intake::legal_track::standard_5wd;
+    }
+}
+
+constexpr std::size_t override_by_limit = 100;       // code points
+constexpr std::size_t override_reason_limit = 1000;  // code points
+
+// The body of POST /api/v1/reports/{code}/classification: the request's own
+// errors (400: not JSON, unknown field, wrong type) come alone; the values'
+// errors (422) all together.
+result<storage::classification_override> override_from_json(std::string_view body, std::vector<error>& invalid,
+                                                            bool& track_given) {
+    if (!intake::is_valid_utf8(body)) return make_error("invalid_utf8", "the request body is not valid UTF-8");
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(body, ec);
+    if (ec) return make_error("malformed_json", fmt::format("the request body is not valid JSON: {}", ec.message()));
+    if (!v.is_object()) return make_error("malformed_json", "the request body must be a JSON object");
+    const auto& o = v.as_object();
+    for (const auto& kv : o) {
+        const std::string_view k = kv.key();
+        if (k != "by" && k != "reason" && k != "urgency" && k != "categories" && k != "track")
+            return make_error("unknown_field", fmt::format("unknown field \"{}\"", k), std::string(k));
+    }
+    const auto string_of = [&](std::string_view name) -> result<std::optional<std::string>> {
+        const auto* val = o.if_contains(name);
+        if (!val || val->is_null()) return std::optional<std::string>();
+        if (!val->is_string())
+            return make_error("wrong_type", fmt::format("{} must be a string", name), std::string(name));
+        return std::optional<std::string>(std::string(val->as_string()));
+    };
+    auto by = string_of("by");
+    if (!by) return std::move(by).err();
+    auto reason = string_of("reason");
+    if (!reason) return std::move(reason).err();
+    auto urgency = string_of("urgency");
+    if (!urgency) return std::move(urgency).err();
+    auto track = string_of("track");
+    if (!track) return std::move(track).err();
+    std::vector<std::string> categories;
+    bool categories_given = false;
+    if (const auto* cv = o.if_contains("categories"); cv && !cv->is_null()) {
+        categories_given = true;
+        if (!cv->is_array())
+            return make_error("wrong_type", "categories must be an array of strings", "categories");
+        for (const auto& item : cv->as_array()) {
+            if (!item.is_string())
+                return make_error("wrong_type", "categories must be an array of strings", "categories");
+            categories.emplace_back(item.as_string());
+        }
+    }
+
+    storage::classification_override out;
+    // who: one line of text
+    const auto cleaned = [](const std::optional<std::string>& s) {
+        std::optional<std::string> c;
+        if (s) c = intake::clean_text(*s);
+        return c ? *c : std::string();
+    };
+    out.by = cleaned(*by);
+    if (out.by.empty())
+        invalid.push_back(make_error("required", "by must name who overrides the classification", "by"));
+    else if (intake::count_code_points(out.by) > override_by_limit)
+        invalid.push_back(make_error("too_long", fmt::format("by must be at most {} characters", override_by_limit), "by"));
+    else if (out.by.find_first_of("\n\t") != std::string::npos)
+        invalid.push_back(make_error("invalid_value", "by must be one line", "by"));
+    out.reason = cleaned(*reason);
+    if (out.reason.empty())
+        invalid.push_back(make_error("required", "reason must say why the classification is overridden", "reason"));
+    else if (intake::count_code_points(out.reason) > override_reason_limit)
+        invalid.push_back(make_error(
+            "too_long", fmt::format("reason must be at most {} characters", override_reason_limit), "reason"));
+    const auto level = *urgency ? intake::parse_urgency(**urgency) : std::nullopt;
+    if (!*urgency)
+        invalid.push_back(make_error("required", "urgency is required", "urgency"));
+    else if (!level)
+        invalid.push_back(
+            make_error("invalid_value", "urgency must be one of emergency, high, normal, low", "urgency"));
+    if (level) out.level = *level;
+    if (!categories_given) {
+        invalid.push_back(make_error("required", "categories is required (an empty array for none)", "categories"));
+    } else {
+        // Known labels only, each once, in the order of the guidelines.
+        for (const auto& c : categories) {
+            bool known = false;
+            for (const auto label : intake::category_labels) known = known || label == c;
+            if (!known) {
+                invalid.push_back(make_error("invalid_value",
+                                             fmt::format("\"{}\" is not a known category", to_valid_utf8(c)),
+                                             "categories"));
+                break;
+            }
+        }
+        for (const auto label : intake::category_labels)
+            for (const auto& c : categories)
+                if (c == label) {
+                    out.categories.emplace_back(label);
+                    break;
+                }
+    }
+    track_given = track->has_value();
+    if (*track) {
+        if (const auto t = intake::parse_legal_track(**track))
+            out.track = *t;
+        else
+            invalid.push_back(
+                make_error("invalid_value", "track must be one of emergency_12h, standard_5wd, none", "track"));
+    } else {
+        out.track = track_for(out.level);
+    }
+    return out;
+}
+
 }  // namespace
 
 struct app::impl {
     impl(const config& c, logger& l, const hotline::clock& k, storage::database& d,
-         const intake::tracking_codec& tc, const intake::secret_key& master, std::function<void()> outbox,
-         acknowledgement_handler ack)
+         const intake::tracking_codec& tc, const intake::secret_key& master, const server::triage& t,
+         std::function<void()> outbox, acknowledgement_handler ack)
         : outbox_written(std::move(outbox)),
           on_acknowledgement(std::move(ack)),
           cfg(c),
@@ -78,6 +222,8 @@ struct app::impl {
           clk(k),
           db(d),
           codec(tc),
+          triage(t),
+          token_key(intake::derive_key(master, "operator-token")),
           hasher(intake::derive_key(master, "access-secret")),
           idempotency_key(intake::derive_key(master, "idempotent-secret")),
           csrf(intake::derive_key(master, "csrf"), std::chrono::hours(24)),
@@ -86,6 +232,7 @@ struct app::impl {
         // The hash compared against when a code is unknown, so that a miss
         // costs the same as a wrong secret.
         dummy_hash = hasher.hash("00000000");
+        for (const auto& t : cfg.operator_tokens) operator_tokens.push_back(digest_token(t, token_key));
     }
 
     std::function<void()> outbox_written;
@@ -95,6 +242,9 @@ struct app::impl {
     const hotline::clock& clk;
     storage::database& db;
     const intake::tracking_codec& codec;
+    const server::triage& triage;
+    intake::secret_key token_key;
+    std::vector<token_digest> operator_tokens;  // digests of cfg.operator_tokens
     intake::secret_hasher hasher;
     intake::secret_key idempotency_key;
     csrf_guard csrf;
@@ -116,6 +266,12 @@ struct app::impl {
     awaitable<response> readyz(call& c);
     awaitable<response> post_report_api(call& c);
     awaitable<response> get_report_api(call& c, std::string_view code);
+    awaitable<response> get_classification(call& c, std::string_view code);
+    awaitable<response> post_classification(call& c, std::string_view code);
+    // Whether the request carries a configured operator's bearer token.
+    bool operator_authorized(const call& c) const;
+    // The classification of a report's fields, as stored with it.
+    storage::classification_event classify_report(const intake::report& r) const;
     response get_form(call& c);
     awaitable<response> post_form(call& c);
     response get_status_form(call& c);
@@ -159,9 +315,9 @@ struct app::impl {
 };
 
 app::app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
-         const intake::tracking_codec& codec, const intake::secret_key& master_key,
+         const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
          std::function<void()> outbox_written, acknowledgement_handler on_acknowledgement)
-    : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key, std::move(outbox_written),
+    : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key, triage, std::move(outbox_written),
                                    std::move(on_acknowledgement))) {}
 
 app::~app() = default;
@@ -208,6 +364,16 @@ awaitable<response> app::impl::route(call& c) {
         co_return co_await post_report_api(c);
     }
     constexpr std::string_view report_prefix = "/api/v1/reports/";
+    constexpr std::string_view classification_suffix = "/classification";
+    if (path.starts_with(report_prefix) && path.ends_with(classification_suffix) &&
+        path.size() > report_prefix.size() + classification_suffix.size()) {
+        const std::string_view code = std::string_view(path).substr(
+            report_prefix.size(), path.size() - report_prefix.size() - classification_suffix.size());
+        route = get ? "GET /api/v1/reports/{code}/classification" : "POST /api/v1/reports/{code}/classification";
+        if (get) co_return co_await get_classification(c, code);
+        if (post) co_return co_await post_classification(c, code);
+        co_return not_allowed("GET, POST");
+    }
     if (path.starts_with(report_prefix)) {
         route = "GET /api/v1/reports/{code}";
         if (!get) co_return not_allowed("GET");
@@ -283,6 +449,8 @@ awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, i
     nr.secret = hasher.hash(secret);
     nr.idempotency_key = std::move(key);
     nr.request_hash = std::move(request_hash);
+    // Pure CPU, microseconds: on this thread, and stored in the same write.
+    nr.classification = classify_report(nr.data);
     auto receipt = co_await await_storage<storage::receipt>(
         [&](auto done) { db.insert_report(std::move(nr), std::move(done)); });
     if (!receipt) {
@@ -381,6 +549,132 @@ awaitable<response> app::impl::get_report_api(call& c, std::string_view code) {
                                                {"received_at", routing::format_rfc3339_utc(st.received_at)},
                                                {"forwarded", st.forwarded},
                                                {"acknowledged", st.acknowledged}});
+}
+
+// ---- classification ---------------------------------------------------------------
+
+storage::classification_event app::impl::classify_report(const intake::report& r) const {
+    // What the reporter said about the child's condition and who hurt the
+    // child counts as much as the free text (a parent as perpetrator decides
+    // the legal track), so those fields are read after it, one per line.
+    if (!r.child_condition && !r.perpetrator_relation) return triage.classify(r.text);
+    std::string all = r.text;
+    for (const auto* part : {&r.child_condition, &r.perpetrator_relation})
+        if (*part && !(*part)->empty()) {
+            all += '\n';
+            all += **part;
+        }
+    return triage.classify(all);
+}
+
+bool app::impl::operator_authorized(const call& c) const {
+    const std::string_view token = bearer_token(c.req[http::field::authorization]);
+    if (token.empty() || operator_tokens.empty()) return false;
+    const token_digest presented = digest_token(token, token_key);
+    int matched = 0;
+    for (const auto& t : operator_tokens)
+        matched |= sodium_memcmp(presented.data(), t.data(), t.size()) == 0 ? 1 : 0;
+    return matched != 0;
+}
+
+namespace {
+
+response unauthorized() {
+    auto r = error_response(http::status::unauthorized, "unauthorized",
+                            "an operator token is required: Authorization: Bearer <token>");
+    r.set(http::field::www_authenticate, "Bearer realm=\"hotline\"");
+    return r;
+}
+
+response unknown_report() {
+    return error_response(http::status::not_found, "not_found", "no report with this tracking code");
+}
+
+// One stored classification event as the API shows it: kind, actor, time
+// and the event's data fields.
+boost::json::object classification_entry_json(const storage::classification_entry& e) {
+    boost::json::object o;
+    o["event_id"] = e.event_id;
+    o["kind"] = e.kind;
+    o["actor"] = e.actor;
+    o["at"] = routing::format_rfc3339_utc(e.at);
+    boost::system::error_code ec;
+    auto data = boost::json::parse(e.data, ec);
+    if (!ec && data.is_object())
+        for (auto& kv : data.as_object()) o[kv.key()] = std::move(kv.value());
+    return o;
+}
+
+}  // namespace
+
+awaitable<response> app::impl::get_classification(call& c, std::string_view code) {
+    if (!operator_authorized(c)) co_return unauthorized();
+    const auto id = codec.decode(code);
+    if (!id) co_return unknown_report();
+    const std::uint64_t report_id = *id;
+    auto history = co_await await_storage<std::optional<std::vector<storage::classification_entry>>>(
+        [&](auto done) { db.classification_history(report_id, std::move(done)); });
+    if (!history) co_return error_response(history.err());
+    if (!*history) co_return unknown_report();
+    boost::json::array all;
+    for (const auto& e : **history) all.push_back(classification_entry_json(e));
+    boost::json::value current = nullptr;
+    if (!all.empty()) current = all.back();
+    co_return json_response(http::status::ok, {{"tracking_code", intake::tracking_codec::grouped(codec.encode(report_id))},
+                                               {"current", std::move(current)},
+                                               {"history", std::move(all)}});
+}
+
+awaitable<response> app::impl::post_classification(call& c, std::string_view code) {
+    if (!operator_authorized(c)) co_return unauthorized();
+    const auto id = codec.decode(code);
+    if (!id) co_return unknown_report();
+    if (media_type(c.req[http::field::content_type]) != "application/json")
+        co_return error_response(http::status::unsupported_media_type, "unsupported_media_type",
+                                 "Content-Type must be application/json");
+    std::vector<error> invalid;
+    bool track_given = false;
+    auto o = override_from_json(c.req.body(), invalid, track_given);
+    if (!o) co_return error_response(o.err());
+    if (!invalid.empty()) co_return error_response(http::status::unprocessable_entity, invalid);
+    if (!track_given && o->track == intake::legal_track::standard_5wd) {
+        // Leaving the track out never takes a report off the 12-hour track:
+        // a parent or caregiver as perpetrator keeps it there whatever the
+        // urgency (Decree 56 Art. 26(3)); only an explicit track does.
+        const std::uint64_t report_id = *id;
+        auto history = co_await await_storage<std::optional<std::vector<storage::classification_entry>>>(
+            [&](auto done) { db.classification_history(report_id, std::move(done)); });
+        if (!history) co_return error_response(history.err());
+        if (*history && !(*history)->empty()) {
+            boost::system::error_code ec;
+            const auto data = boost::json::parse((*history)->back().data, ec);
+            if (!ec && data.is_object() && data.as_object().contains("track") &&
+                data.as_object().at("track") == "emergency_12h")
+                o->track = intake::legal_track::emergency_12h;
+        }
+    }
+    o->report_id = *id;
+    o->at = clk.now();
+    storage::classification_override ov = std::move(*o);
+    const std::string level(intake::to_string(ov.level));
+    const std::string track(intake::to_string(ov.track));
+    boost::json::array categories;
+    for (const auto& cat : ov.categories) categories.emplace_back(cat);
+    auto written = co_await await_storage<std::uint64_t>(
+        [&](auto done) { db.override_classification(std::move(ov), std::move(done)); });
+    if (!written) {
+        if (written.err().code == "not_found") co_return unknown_report();
+        log.error("override_not_stored", {{"code", written.err().code}, {"message", written.err().message}});
+        co_return error_response(written.err());
+    }
+    // Neither who nor why goes to the log: the event holds them.
+    log.info("classification_overridden", {{"report_id", *id}, {"event_id", *written}, {"urgency", level}});
+    co_return json_response(http::status::created, {{"tracking_code", intake::tracking_codec::grouped(codec.encode(*id))},
+                                                    {"event_id", *written},
+                                                    {"kind", "classification_overridden"},
+                                                    {"urgency", level},
+                                                    {"categories", std::move(categories)},
+                                                    {"track", track}});
 }
 
 app::impl::browser_session app::impl::session_of(const request& req) const {
@@ -541,13 +835,16 @@ awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provi
     in.body = std::move(*text);
     in.received_at = clk.now();
     in.secret = hasher.hash(intake::new_access_secret());
+    // The body becomes the text of a new report; for a follow-up the
+    // verdict is not used (details added later are not reclassified yet).
+    std::optional<storage::classification_event> verdict = triage.classify(in.body);
     storage::sms_options opts;
     opts.policy.silent = cfg.sms_silent;
     opts.policy.follow_up_window = cfg.sms_follow_up_window;
     opts.policy.replies_per_hour = cfg.sms_replies_per_hour;
     opts.outbox_channel = std::move(outbox_channel);
     auto outcome = co_await await_storage<storage::sms_outcome>(
-        [&](auto done) { db.receive_sms(std::move(in), std::move(opts), std::move(done)); });
+        [&](auto done) { db.receive_sms(std::move(in), std::move(opts), std::move(verdict), std::move(done)); });
     if (!outcome) {
         log.error("sms_not_stored", {{"provider", provider}, {"code", outcome.err().code}});
         co_return outcome;

@@ -6,6 +6,8 @@
 //   GET  /readyz                        database writable
 //   POST /api/v1/reports                new report (JSON), Idempotency-Key honoured
 //   GET  /api/v1/reports/{code}         reporter's status view (X-Access-Secret)
+//   GET  /api/v1/reports/{code}/classification   current classification and history (operator bearer token)
+//   POST /api/v1/reports/{code}/classification   human override, a new event (operator bearer token)
 //   GET  /                              report form (HTML)
 //   POST /report                        form submission -> receipt page
 //   GET  /status, POST /status          status look-up form and page
@@ -27,6 +29,7 @@
 #include "server/config.hpp"
 #include "server/http_server.hpp"
 #include "server/log.hpp"
+#include "server/triage.hpp"
 #include "storage/database.hpp"
 #include "storage/sms.hpp"
 
@@ -40,9 +43,10 @@ using acknowledgement_handler = std::function<void(const storage::sms_outcome&)>
 class app {
 public:
     // `outbox_written` is called after a committed write put a message in
-    // the outbox (the dispatcher's notify()).
+    // the outbox (the dispatcher's notify()). Every new report is classified
+    // with `triage` and its `classified` event stored with it.
     app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
-        const intake::tracking_codec& codec, const intake::secret_key& master_key,
+        const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
         std::function<void()> outbox_written, acknowledgement_handler on_acknowledgement);
     ~app();
 

@@ -79,6 +79,24 @@ setter string_list_key(std::vector<std::string> config::*member) {
     };
 }
 
+// Bearer tokens: long enough not to be guessed, and nothing a header cannot carry.
+result<void> set_operator_tokens(config& c, const toml::node& n, const std::string& key) {
+    const auto* arr = n.as_array();
+    if (!arr) return config_error(key, fmt::format("{} must be an array of strings", key));
+    std::vector<std::string> out;
+    for (const auto& item : *arr) {
+        if (!item.is_string()) return config_error(key, fmt::format("{} must hold only strings", key));
+        const std::string& t = item.as_string()->get();
+        if (t.size() < 16) return config_error(key, fmt::format("{} must hold tokens of at least 16 characters", key));
+        for (const char ch : t)
+            if (ch < 0x21 || ch > 0x7e)
+                return config_error(key, fmt::format("{} must hold only visible ASCII characters", key));
+        out.push_back(t);
+    }
+    c.operator_tokens = std::move(out);
+    return {};
+}
+
 result<void> set_listen(config& c, const toml::node& n, const std::string& key) {
     if (!n.is_string()) return config_error(key, fmt::format("{} must be a string \"ADDR:PORT\"", key));
     auto r = apply_listen(c, n.as_string()->get());
@@ -147,6 +165,8 @@ const std::map<std::string, setter>& setters() {
         {"outbox.backoff_base_ms", duration_key(&config::outbox_backoff_base, 1, 3600 * 1000, "milliseconds")},
         {"outbox.backoff_max_s", duration_key(&config::outbox_backoff_max, 1, 86400, "seconds")},
         {"outbox.max_attempts", integer_key(&config::outbox_max_attempts, 1, 1000)},
+        {"triage.lexicon", string_key(&config::triage_lexicon, false)},
+        {"api.operator_tokens", set_operator_tokens},
         {"log.level", set_log_level},
     };
     return table;

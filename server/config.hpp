@@ -65,6 +65,14 @@ struct config {
     std::chrono::seconds outbox_backoff_max{600};
     int outbox_max_attempts = 10;
 
+    // [triage]
+    std::string triage_lexicon;                     // lexicon file; empty: the copy built into the binary
+
+    // [api]
+    // Bearer tokens of operators (POST/GET /api/v1/reports/{code}/classification);
+    // none: those endpoints answer 401 to everybody.
+    std::vector<std::string> operator_tokens;
+
     // [log]
     log_level level = log_level::info;
 

@@ -1,4 +1,4 @@
-// The composition root: `hotline serve | migrate | version`.
+// The composition root: `hotline serve | migrate | classify | version`.
 //
 // Configuration is read once here and passed by reference; nothing else in
 // the program reads files for settings or the environment.
@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <csignal>
@@ -26,6 +27,7 @@
 #include "server/http_server.hpp"
 #include "server/keys.hpp"
 #include "server/log.hpp"
+#include "server/triage.hpp"
 #include "storage/database.hpp"
 
 namespace {
@@ -40,6 +42,7 @@ constexpr int exit_usage = 2;
 constexpr std::string_view usage_text =
     "usage: hotline serve   [--config FILE] [--listen ADDR:PORT] [--db PATH] [--port-file FILE]\n"
     "       hotline migrate [--config FILE] [--db PATH]\n"
+    "       hotline classify [--lexicon FILE]   < JSON lines {\"id\",\"text\"}\n"
     "       hotline version\n";
 
 struct options {
@@ -90,6 +93,16 @@ std::optional<server::config> build_config(const options& o) {
     return cfg;
 }
 
+// The classifier, or a message on stderr naming the file and line at fault.
+std::optional<server::triage> build_triage(const std::string& lexicon_path) {
+    auto t = server::load_triage(lexicon_path);
+    if (!t) {
+        std::cerr << fmt::format("hotline: invalid lexicon: {}\n", t.err().message);
+        return std::nullopt;
+    }
+    return std::move(*t);
+}
+
 storage::options storage_options(const server::config& cfg) {
     storage::options s;
     s.path = cfg.db_path;
@@ -102,6 +115,9 @@ int serve(const options& o) {
     const auto cfg_opt = build_config(o);
     if (!cfg_opt) return exit_usage;
     const server::config& cfg = *cfg_opt;
+    // Refused before anything is opened: a malformed lexicon is a configuration error.
+    const auto triage = build_triage(cfg.triage_lexicon);
+    if (!triage) return exit_usage;
 
     hotline::system_clock clock;
     server::logger log(cfg.level, clock, std::cerr);
@@ -135,7 +151,7 @@ int serve(const options& o) {
                                                                       cfg.android_password, tls));
 
     server::app application(
-        cfg, log, clock, **db, codec, *master, [&outbox] { outbox.notify(); },
+        cfg, log, clock, **db, codec, *master, *triage, [&outbox] { outbox.notify(); },
         [&log](const storage::sms_outcome& o) {
             log.info("acknowledgement_received", {{"sms_id", o.message_id},
                                                   {"report_id", o.report_id ? static_cast<std::int64_t>(*o.report_id) : -1},
@@ -185,6 +201,7 @@ int serve(const options& o) {
     log.info("listening", {{"address", cfg.listen_address},
                            {"port", http.port()},
                            {"threads", cfg.threads},
+                           {"lexicon", triage->lexicon},
                            {"database", cfg.db_path}});
 
     std::vector<std::thread> threads;
@@ -210,6 +227,63 @@ int migrate(const options& o) {
     return exit_ok;
 }
 
+// `hotline classify`: one JSON line out per line in. A line that is a JSON
+// object with a string "text" is classified with its "id" (the line number
+// when it has none); any other line is itself the text, with the line
+// number as id. Blank lines are skipped.
+int classify(const std::vector<std::string>& args) {
+    std::string lexicon;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--lexicon" && i + 1 < args.size()) {
+            lexicon = args[++i];
+            if (lexicon.empty()) {
+                std::cerr << "hotline: --lexicon needs a file name\n" << usage_text;
+                return exit_usage;
+            }
+            continue;
+        }
+        std::cerr << fmt::format("hotline: {} {}\n", args[i] == "--lexicon" ? "missing value for" : "unknown option",
+                                 args[i])
+                  << usage_text;
+        return exit_usage;
+    }
+    const auto triage = build_triage(lexicon);
+    if (!triage) return exit_usage;
+
+    std::ios::sync_with_stdio(false);
+    std::string line;
+    std::string out;
+    std::uint64_t number = 0;
+    while (std::getline(std::cin, line)) {
+        ++number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        boost::json::value id = static_cast<std::int64_t>(number);
+        std::string text;
+        bool taken = false;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(line, ec);
+        if (!ec && v.is_object()) {
+            const auto& o = v.as_object();
+            if (const auto* t = o.if_contains("text"); t && t->is_string()) {
+                text = std::string(t->as_string());
+                if (const auto* i = o.if_contains("id")) id = *i;
+                taken = true;
+            }
+        }
+        if (!taken) text = line;
+        auto obj = server::classification_json(triage->classifier.classify(text));
+        boost::json::object row;
+        row["id"] = std::move(id);
+        for (auto& kv : obj) row[kv.key()] = std::move(kv.value());
+        out = boost::json::serialize(row);
+        out += '\n';
+        std::cout << out;
+    }
+    std::cout.flush();
+    return std::cout ? exit_ok : exit_failure;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -229,6 +303,14 @@ int main(int argc, char** argv) {
         if (!o) return exit_usage;
         try {
             return cmd == "serve" ? serve(*o) : migrate(*o);
+        } catch (const std::exception& e) {
+            std::cerr << fmt::format("hotline: fatal: {}\n", e.what());
+            return exit_failure;
+        }
+    }
+    if (cmd == "classify") {
+        try {
+            return classify(args);
         } catch (const std::exception& e) {
             std::cerr << fmt::format("hotline: fatal: {}\n", e.what());
             return exit_failure;

@@ -97,7 +97,10 @@ result<report_input> report_input_from_json(std::string_view body) {
     return in;
 }
 
-result<std::vector<std::pair<std::string, std::string>>> parse_form_list(std::string_view body) {
+result<std::vector<std::pair<std::string, std::string>>> parse_form_list(std::string_view view) {
+    // Boost.URL 1.81's parse_query reads up to a NUL, past the end of a view
+    // (boostorg/url#757): parse a NUL-terminated copy.
+    const std::string body(view);
     const auto parsed = boost::urls::parse_query(body);
     if (!parsed) return make_error("bad_request", "the form data is not correctly encoded");
     boost::urls::encoding_opts opt;

@@ -36,6 +36,7 @@ http::status status_for(const error& e) noexcept {
         {"invalid_code", http::status::bad_request},
         {"bad_request", http::status::bad_request},
         {"csrf_failed", http::status::forbidden},
+        {"unauthorized", http::status::unauthorized},
         {"invalid_signature", http::status::forbidden},
         {"not_configured", http::status::not_found},
         {"empty_message", http::status::bad_request},
@@ -60,6 +61,7 @@ http::status status_for(const error& e) noexcept {
 std::string error_code_for(http::status s) {
     switch (s) {
     case http::status::bad_request: return "bad_request";
+    case http::status::unauthorized: return "unauthorized";
     case http::status::not_found: return "not_found";
     case http::status::method_not_allowed: return "method_not_allowed";
     case http::status::payload_too_large: return "payload_too_large";

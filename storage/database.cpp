@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/detail/json_text.hpp"
 #include "storage/detail/migrations.hpp"
 #include "storage/detail/phone_column.hpp"
 #include "storage/detail/sms_receive.hpp"
@@ -111,6 +112,48 @@ result<report_record> read_report_row(const statement& st) {
     std::memcpy(rec.secret.salt.data(), salt.data(), salt.size());
     std::memcpy(rec.secret.hash.data(), hash.data(), hash.size());
     return rec;
+}
+
+// The data of a `classified` event (see classification_event).
+std::string classified_data(const classification_event& e) {
+    const auto& r = e.result;
+    std::string out;
+    out.reserve(128 + 64 * r.evidence.size());
+    out += "{\"urgency\":";
+    detail::append_json_string(out, intake::to_string(r.level));
+    out += ",\"categories\":";
+    detail::append_json_string_array(out, r.categories);
+    out += ",\"track\":";
+    detail::append_json_string(out, intake::to_string(r.track));
+    out += ",\"evidence\":[";
+    for (std::size_t i = 0; i < r.evidence.size(); ++i) {
+        if (i) out.push_back(',');
+        out += "{\"rule\":";
+        detail::append_json_string(out, r.evidence[i].rule);
+        out += ",\"match\":";
+        detail::append_json_string(out, r.evidence[i].match);
+        out.push_back('}');
+    }
+    out += "],\"score\":";
+    detail::append_json_number(out, r.score);
+    out += ",\"lexicon\":";
+    detail::append_json_string(out, e.lexicon);
+    out.push_back('}');
+    return out;
+}
+
+// The data of a `classification_overridden` event.
+std::string override_data(const classification_override& o) {
+    std::string out = "{\"urgency\":";
+    detail::append_json_string(out, intake::to_string(o.level));
+    out += ",\"categories\":";
+    detail::append_json_string_array(out, o.categories);
+    out += ",\"track\":";
+    detail::append_json_string(out, intake::to_string(o.track));
+    out += ",\"reason\":";
+    detail::append_json_string(out, o.reason);
+    out.push_back('}');
+    return out;
 }
 
 }  // namespace
@@ -263,6 +306,15 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
                             row_id, at, channel);
     if (!ev) return std::move(ev).err();
     if (auto x = (*ev)->run(); !x) return std::move(x).err();
+
+    if (r.classification) {
+        if (auto x = detail::run_bound(c,
+                                       "INSERT INTO events (report_id, at, kind, actor, data) "
+                                       "VALUES (?1, ?2, 'classified', 'triage', ?3)",
+                                       row_id, at, classified_data(*r.classification));
+            !x)
+            return std::move(x).err();
+    }
     return receipt{*id, std::move(code), r.received_at, false};
 }
 
@@ -442,11 +494,79 @@ void database::insert_report(new_report r, completion<receipt> done) {
 }
 
 void database::receive_sms(inbound_sms m, sms_options o, completion<sms_outcome> done) {
+    receive_sms(std::move(m), std::move(o), std::nullopt, std::move(done));
+}
+
+void database::receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
+                           completion<sms_outcome> done) {
     impl* self = impl_.get();
     write<sms_outcome>(
-        [self, m = std::move(m), o = std::move(o)](connection& c) {
-            return detail::receive_sms(c, m, o, self->codec,
-                                       [self, &c](const new_report& r) { return self->insert_row(c, r); });
+        [self, m = std::move(m), o = std::move(o), cls = std::move(classification)](connection& c) {
+            return detail::receive_sms(c, m, o, self->codec, [self, &c, &cls](const new_report& r) {
+                if (!cls) return self->insert_row(c, r);
+                new_report classified = r;
+                classified.classification = cls;
+                return self->insert_row(c, classified);
+            });
+        },
+        std::move(done));
+}
+
+void database::override_classification(classification_override o, completion<std::uint64_t> done) {
+    write<std::uint64_t>(
+        [o = std::move(o)](connection& c) -> result<std::uint64_t> {
+            if (o.report_id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+                return make_error("not_found", "no such report");
+            const auto id = static_cast<std::int64_t>(o.report_id);
+            auto st = prepare_bound(c, "SELECT 1 FROM reports WHERE id = ?1", id);
+            if (!st) return std::move(st).err();
+            auto row = (*st)->step();
+            if (!row) return std::move(row).err();
+            if (*row != step_result::row) return make_error("not_found", "no such report");
+            if (auto x = detail::run_bound(c,
+                                           "INSERT INTO events (report_id, at, kind, actor, data) "
+                                           "VALUES (?1, ?2, 'classification_overridden', ?3, ?4)",
+                                           id, to_unix_ms(o.at), o.by, override_data(o));
+                !x)
+                return std::move(x).err();
+            return static_cast<std::uint64_t>(c.last_insert_rowid());
+        },
+        std::move(done));
+}
+
+void database::classification_history(std::uint64_t report_id,
+                                      completion<std::optional<std::vector<classification_entry>>> done) {
+    using out = std::optional<std::vector<classification_entry>>;
+    read<out>(
+        [report_id](connection& c) -> result<out> {
+            if (report_id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return out{};
+            const auto id = static_cast<std::int64_t>(report_id);
+            {
+                auto st = prepare_bound(c, "SELECT 1 FROM reports WHERE id = ?1", id);
+                if (!st) return std::move(st).err();
+                auto row = (*st)->step();
+                if (!row) return std::move(row).err();
+                if (*row != step_result::row) return out{};
+            }
+            auto st = prepare_bound(c,
+                                    "SELECT id, kind, actor, at, data FROM events WHERE report_id = ?1 AND "
+                                    "kind IN ('classified', 'classification_overridden') ORDER BY id",
+                                    id);
+            if (!st) return std::move(st).err();
+            std::vector<classification_entry> entries;
+            for (;;) {
+                auto row = (*st)->step();
+                if (!row) return std::move(row).err();
+                if (*row != step_result::row) break;
+                classification_entry e;
+                e.event_id = static_cast<std::uint64_t>((*st)->column_int64(0));
+                e.kind = (*st)->column_text(1);
+                e.actor = (*st)->column_text(2);
+                e.at = from_unix_ms((*st)->column_int64(3));
+                e.data = (*st)->column_is_null(4) ? std::string("{}") : (*st)->column_text(4);
+                entries.push_back(std::move(e));
+            }
+            return out{std::move(entries)};
         },
         std::move(done));
 }

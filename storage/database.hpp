@@ -30,7 +30,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "intake/classify.hpp"
 #include "intake/clock.hpp"
 #include "intake/report.hpp"
 #include "intake/result.hpp"
@@ -58,6 +60,38 @@ result<int> migrate(const std::string& path);
 enum class report_state { received, routed, acknowledged, in_progress, closed, unrouted };
 std::string_view to_string(report_state s) noexcept;
 
+// The classifier's verdict on a new report, stored as the report's
+// `classified` event (actor "triage") in the same write as the report, with
+// data {"urgency", "categories": [...], "track", "evidence": [{"rule",
+// "match"}...], "score", "lexicon"}.
+struct classification_event {
+    intake::classification result;
+    std::string lexicon;  // which lexicon decided: its version or a hash of it
+};
+
+// A person's correction of a report's classification: a new event
+// `classification_overridden` with actor `by` and data {"urgency",
+// "categories": [...], "track", "reason"}. The earlier events stay as they
+// are (events are append-only).
+struct classification_override {
+    std::uint64_t report_id = 0;
+    intake::urgency level = intake::urgency::normal;
+    std::vector<std::string> categories;
+    intake::legal_track track = intake::legal_track::standard_5wd;
+    std::string reason;
+    std::string by;
+    time_point at;
+};
+
+// One `classified` or `classification_overridden` event of a report.
+struct classification_entry {
+    std::uint64_t event_id = 0;
+    std::string kind;   // "classified" | "classification_overridden"
+    std::string actor;  // "triage", or who overrode it
+    time_point at;
+    std::string data;   // the event's data, a JSON object as described above
+};
+
 struct new_report {
     intake::report data;
     intake::channel channel = intake::channel::api;
@@ -69,6 +103,9 @@ struct new_report {
     // a different request_hash it fails with code `idempotency_conflict`.
     std::optional<std::string> idempotency_key;
     std::string request_hash;   // hex digest of the canonical request, when keyed
+    // When set, the `classified` event is written with the report (after its
+    // `received` event), in the same transaction. Not written on a replay.
+    std::optional<classification_event> classification;
 };
 
 struct receipt {
@@ -128,6 +165,23 @@ public:
     // completes with the first outcome, `replayed` set. Fails with
     // `storage_failure` or `shutting_down`.
     void receive_sms(inbound_sms m, sms_options o, completion<sms_outcome> done);
+    // The same; when the message creates a new report (and only then: not
+    // for a location, a detail, an acknowledgement or a replay), its
+    // `classified` event is written with it. `classification` is the
+    // verdict on m.body, which becomes the report's text.
+    void receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
+                     completion<sms_outcome> done);
+
+    // Appends a `classification_overridden` event (see classification_override)
+    // and completes with its event id. Fails with `not_found` when the report
+    // does not exist, `storage_failure` or `shutting_down`.
+    void override_classification(classification_override o, completion<std::uint64_t> done);
+
+    // The report's `classified` and `classification_overridden` events, oldest
+    // first (the last one is the current classification), or std::nullopt
+    // when the report does not exist.
+    void classification_history(std::uint64_t report_id,
+                                completion<std::optional<std::vector<classification_entry>>> done);
 
     // The report with this row id, or std::nullopt.
     void find_report(std::uint64_t id, completion<std::optional<report_record>> done);

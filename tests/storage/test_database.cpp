@@ -878,3 +878,226 @@ TEST_CASE("database: open fails clearly on a path that cannot hold a database") 
     REQUIRE_FALSE(m.has_value());
     CHECK(m.err().code == "storage_failure");
 }
+
+// ---- classification (issue 4) -----------------------------------------------------
+
+namespace {
+
+classification_event sample_classification() {
+    classification_event e;
+    e.result.level = intake::urgency::emergency;
+    e.result.categories = {"physical_violence", "neglect"};
+    e.result.track = intake::legal_track::emergency_12h;
+    e.result.evidence = {{"severity.bleeding", "chảy máu"}, {"immediacy.now", "đang \"đánh\"\n"}};
+    e.result.score = 4.25;
+    e.lexicon = "0123456789abcdef";
+    return e;
+}
+
+struct event_row {
+    std::string kind, actor, data;
+    std::int64_t at = 0;
+};
+
+std::vector<event_row> events_of(database& db, std::uint64_t report_id) {
+    return ok(await<std::vector<event_row>>([&](auto done) {
+        db.read<std::vector<event_row>>(
+            [report_id](connection& c) -> result<std::vector<event_row>> {
+                auto st = c.prepare("SELECT kind, actor, COALESCE(data, ''), at FROM events WHERE report_id = ?1 "
+                                    "ORDER BY id");
+                if (!st) return std::move(st).err();
+                if (auto b = st->bind(1, static_cast<std::int64_t>(report_id)); !b) return std::move(b).err();
+                std::vector<event_row> out;
+                for (;;) {
+                    auto s = st->step();
+                    if (!s) return std::move(s).err();
+                    if (*s == step_result::done) break;
+                    out.push_back({st->column_text(0), st->column_text(1), st->column_text(2), st->column_int64(3)});
+                }
+                return out;
+            },
+            done);
+    }));
+}
+
+std::string read_text(database& db, std::string sql) {
+    return ok(await<std::string>([&](auto done) {
+        db.read<std::string>(
+            [sql](connection& c) -> result<std::string> {
+                auto st = c.prepare(sql);
+                if (!st) return std::move(st).err();
+                auto r = st->step();
+                if (!r) return std::move(r).err();
+                if (*r != step_result::row) return make_error("test", "no row");
+                return st->column_text(0);
+            },
+            done);
+    }));
+}
+
+}  // namespace
+
+TEST_CASE("database: a classified report gets its classified event in the same write") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto r = full_report(11);
+    r.classification = sample_classification();
+    const auto commits_before = db->commits();
+    auto rc = insert_ok(*db, r);
+    CHECK(db->commits() == commits_before + 1);
+
+    const auto events = events_of(*db, rc.id);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].kind == "received");
+    CHECK(events[1].kind == "classified");
+    CHECK(events[1].actor == "triage");
+    CHECK(events[1].at == to_unix_ms(r.received_at));
+    // The data is JSON SQLite can read, every field in place.
+    const std::string id = std::to_string(rc.id);
+    const std::string ev = "(SELECT data FROM events WHERE kind = 'classified' AND report_id = " + id + ")";
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.urgency')") == "emergency");
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.track')") == "emergency_12h");
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.categories')") == R"(["physical_violence","neglect"])");
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.evidence[0].rule')") == "severity.bleeding");
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.evidence[0].match')") == "chảy máu");
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.evidence[1].match')") == "đang \"đánh\"\n");
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.score')") == "4.25");
+    CHECK(read_text(*db, "SELECT json_extract(" + ev + ", '$.lexicon')") == "0123456789abcdef");
+
+    // Without a classification only the received event is written.
+    auto plain = insert_ok(*db, bare_report(12));
+    CHECK(events_of(*db, plain.id).size() == 1);
+}
+
+TEST_CASE("database: an idempotent replay writes no second classified event") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto r = full_report(13);
+    r.classification = sample_classification();
+    r.idempotency_key = "api:k-13";
+    r.request_hash = "h";
+    auto first = insert_ok(*db, r);
+    auto again = insert_ok(*db, r);
+    CHECK(again.replayed);
+    CHECK(again.id == first.id);
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'classified'") == 1);
+}
+
+TEST_CASE("database: when the classified event cannot be written, neither is the report") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    // A trigger on the writer's connection only (TEMP) refuses classified events.
+    ok(await<void>([&](auto done) {
+        db->write<void>(
+            [](connection& c) -> result<void> {
+                return c.exec("CREATE TEMP TRIGGER refuse_classified BEFORE INSERT ON main.events "
+                              "WHEN NEW.kind = 'classified' BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
+            },
+            done);
+    }));
+    auto r = full_report(14);
+    r.classification = sample_classification();
+    auto failed = await<receipt>([&](auto done) { db->insert_report(r, done); });
+    REQUIRE_FALSE(failed.has_value());
+    CHECK(failed.err().code == "storage_failure");
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM events") == 0);
+
+    // The same report without a classification goes through.
+    auto plain = full_report(15);
+    auto rc = insert_ok(*db, plain);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+    CHECK(events_of(*db, rc.id).size() == 1);
+}
+
+TEST_CASE("database: an SMS that files a report stores its classification; a follow-up does not") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    inbound_sms m;
+    m.provider = "generic";
+    m.provider_message_id = "m-1";
+    m.from = "+84912345678";
+    m.body = "co nguoi dang danh chau be, chay mau";
+    m.received_at = at_ms(1751328000000);
+    m.secret = secret_for(3);
+    auto first = ok(await<sms_outcome>([&](auto done) {
+        db->receive_sms(m, sms_options{}, sample_classification(), done);
+    }));
+    REQUIRE(first.report_id.has_value());
+    auto events = events_of(*db, *first.report_id);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].kind == "received");
+    CHECK(events[1].kind == "classified");
+    CHECK(events[1].actor == "triage");
+
+    // The same message again (a gateway retry): nothing new.
+    auto replay = ok(await<sms_outcome>([&](auto done) {
+        db->receive_sms(m, sms_options{}, sample_classification(), done);
+    }));
+    CHECK(replay.replayed);
+    // A follow-up within the window adds to the report: not reclassified.
+    inbound_sms follow = m;
+    follow.provider_message_id = "m-2";
+    follow.body = "o thon 3 xa Tan Phu";
+    follow.received_at = at_ms(1751328060000);
+    auto second = ok(await<sms_outcome>([&](auto done) {
+        db->receive_sms(follow, sms_options{}, sample_classification(), done);
+    }));
+    CHECK(second.decision.action != intake::sms_action::new_report);
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'classified'") == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+}
+
+TEST_CASE("database: an override is a new event; the classified one stays; history lists both") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    auto r = full_report(16);
+    r.classification = sample_classification();
+    auto rc = insert_ok(*db, r);
+
+    classification_override o;
+    o.report_id = rc.id;
+    o.level = intake::urgency::high;
+    o.categories = {"emotional_violence"};
+    o.track = intake::legal_track::standard_5wd;
+    o.reason = "Đã gọi lại: \"không\" có thương tích";
+    o.by = "Nguyễn Thị C";
+    o.at = at_ms(1751328100000);
+    const auto event_id = ok(await<std::uint64_t>([&](auto done) { db->override_classification(o, done); }));
+    CHECK(event_id > 0);
+
+    const auto before = events_of(*db, rc.id);
+    REQUIRE(before.size() == 3);
+    CHECK(before[1].kind == "classified");
+    CHECK(before[1].data.find("\"urgency\":\"emergency\"") != std::string::npos);
+    CHECK(before[2].kind == "classification_overridden");
+    CHECK(before[2].actor == "Nguyễn Thị C");
+    CHECK(before[2].at == 1751328100000);
+
+    auto history = ok(await<std::optional<std::vector<classification_entry>>>(
+        [&](auto done) { db->classification_history(rc.id, done); }));
+    REQUIRE(history.has_value());
+    REQUIRE(history->size() == 2);
+    CHECK((*history)[0].kind == "classified");
+    CHECK((*history)[0].actor == "triage");
+    CHECK((*history)[1].kind == "classification_overridden");
+    CHECK((*history)[1].event_id == event_id);
+    CHECK((*history)[1].data ==
+          R"({"urgency":"high","categories":["emotional_violence"],"track":"standard_5wd",)"
+          R"("reason":"Đã gọi lại: \"không\" có thương tích"})");
+
+    // Unknown reports.
+    o.report_id = rc.id + 1000;
+    auto missing = await<std::uint64_t>([&](auto done) { db->override_classification(o, done); });
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.err().code == "not_found");
+    auto none = ok(await<std::optional<std::vector<classification_entry>>>(
+        [&](auto done) { db->classification_history(rc.id + 1000, done); }));
+    CHECK_FALSE(none.has_value());
+    // A report without classification has an empty history.
+    auto plain = insert_ok(*db, bare_report(17));
+    auto empty = ok(await<std::optional<std::vector<classification_entry>>>(
+        [&](auto done) { db->classification_history(plain.id, done); }));
+    REQUIRE(empty.has_value());
+    CHECK(empty->empty());
+}

@@ -1,0 +1,218 @@
+// classify_eval LEXICON FILE.jsonl...
+// classify_eval LEXICON --explain TEXT...   (the decision and its evidence)
+//
+// Quality of the triage classifier on labelled JSON lines
+// ({"id","text","urgency","categories":[...]}) and its speed on 300-character
+// messages, compared with a plain ASCII-lowercase pass over the same bytes.
+
+#include "intake/classify.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace json = boost::json;
+using namespace hotline::intake;
+
+namespace {
+
+struct example {
+    std::string id, text;
+    urgency level = urgency::normal;
+    std::set<std::string> cats;
+};
+
+std::string read_file(const char* path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream o;
+    o << in.rdbuf();
+    return o.str();
+}
+
+std::vector<example> load(const char* path, bool& ok) {
+    std::vector<example> out;
+    std::ifstream in(path);
+    ok = static_cast<bool>(in);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        boost::system::error_code ec;
+        auto v = json::parse(line, ec);
+        if (ec || !v.is_object()) {
+            std::fprintf(stderr, "%s:%d: not a JSON object\n", path, n);
+            ok = false;
+            continue;
+        }
+        const auto& o = v.as_object();
+        example e;
+        if (auto* p = o.if_contains("id"); p && p->is_string()) e.id = p->as_string().c_str();
+        if (auto* p = o.if_contains("text"); p && p->is_string()) e.text = p->as_string().c_str();
+        if (auto* p = o.if_contains("urgency"); p && p->is_string()) {
+            auto u = parse_urgency(std::string_view(p->as_string()));
+            if (!u) { std::fprintf(stderr, "%s:%d: bad urgency\n", path, n); ok = false; continue; }
+            e.level = *u;
+        }
+        if (auto* p = o.if_contains("categories"); p && p->is_array())
+            for (const auto& c : p->as_array())
+                if (c.is_string()) e.cats.insert(std::string(c.as_string()));
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+int idx(urgency u) { return static_cast<int>(u); }  // emergency, high, normal, low
+
+void evaluate(const classifier& clf, const char* path, const std::vector<example>& ex) {
+    std::array<std::array<int, 4>, 4> cm{};  // [gold][predicted]
+    int tp = 0, fp = 0, fn = 0;
+    std::vector<std::string> wrong;
+    for (const auto& e : ex) {
+        const auto r = clf.classify(e.text);
+        ++cm[idx(e.level)][idx(r.level)];
+        std::set<std::string> pred(r.categories.begin(), r.categories.end());
+        bool cat_ok = pred == e.cats;
+        for (const auto& c : pred) (e.cats.count(c) ? tp : fp)++;
+        for (const auto& c : e.cats) if (!pred.count(c)) ++fn;
+        if (r.level != e.level || !cat_ok) {
+            std::string w = e.id + " (" + std::string(to_string(e.level)) + "->" + std::string(to_string(r.level));
+            if (!cat_ok) {
+                w += "; cats:";
+                for (const auto& c : pred) if (!e.cats.count(c)) w += " +" + c;
+                for (const auto& c : e.cats) if (!pred.count(c)) w += " -" + c;
+            }
+            wrong.push_back(w + ")");
+        }
+    }
+    const int n = static_cast<int>(ex.size());
+    int correct = 0;
+    for (int i = 0; i < 4; ++i) correct += cm[i][i];
+    const int em_total = cm[0][0] + cm[0][1] + cm[0][2] + cm[0][3];
+    const int em_low = cm[0][2] + cm[0][3];
+    int low_pred = 0;
+    for (int i = 0; i < 4; ++i) low_pred += cm[i][3];
+    const double acc = n ? double(correct) / n : 0;
+    const double em_recall = em_total ? double(cm[0][0]) / em_total : 1;
+    const double low_prec = low_pred ? double(cm[3][3]) / low_pred : 1;
+    const double p = tp + fp ? double(tp) / (tp + fp) : 1, rc = tp + fn ? double(tp) / (tp + fn) : 1;
+    const double f1 = p + rc > 0 ? 2 * p * rc / (p + rc) : 0;
+    std::printf("== %s (%d examples)\n", path, n);
+    std::printf("urgency accuracy        %.3f\n", acc);
+    std::printf("emergency recall        %.3f\n", em_recall);
+    std::printf("emergency -> normal/low %d\n", em_low);
+    std::printf("precision of low        %.3f\n", low_prec);
+    std::printf("category micro-F1       %.3f (P %.3f R %.3f)\n", f1, p, rc);
+    std::printf("confusion (rows gold, columns predicted)\n            emergency     high   normal      low\n");
+    const char* names[] = {"emergency", "high", "normal", "low"};
+    for (int i = 0; i < 4; ++i)
+        std::printf("%-10s %10d %8d %8d %8d\n", names[i], cm[i][0], cm[i][1], cm[i][2], cm[i][3]);
+    std::printf("misclassified (%zu):", wrong.size());
+    for (const auto& w : wrong) std::printf("\n  %s", w.c_str());
+    std::printf("\n\n");
+}
+
+void speed(const classifier& clf, const std::vector<example>& all) {
+    // 300-character messages: examples concatenated until 300 code points.
+    std::vector<std::string> msgs;
+    std::string cur;
+    std::size_t cps = 0;
+    for (int round = 0; msgs.size() < 1000 && round < 1000; ++round)
+        for (const auto& e : all) {
+            for (unsigned char c : e.text + " ") {
+                if (cps == 300 && (c & 0xC0) != 0x80) {
+                    msgs.push_back(cur);
+                    cur.clear();
+                    cps = 0;
+                }
+                cur.push_back(static_cast<char>(c));
+                if ((c & 0xC0) != 0x80) ++cps;
+            }
+        }
+    if (msgs.empty()) return;
+    std::size_t bytes = 0;
+    for (const auto& m : msgs) bytes += m.size();
+    using clock = std::chrono::steady_clock;
+    std::size_t sink = 0, count = 0;
+    const auto t0 = clock::now();
+    double secs = 0;
+    while (secs < 1.5) {
+        for (const auto& m : msgs) {
+            const auto r = clf.classify(m);
+            sink += r.evidence.size() + static_cast<std::size_t>(r.level);
+        }
+        count += msgs.size();
+        secs = std::chrono::duration<double>(clock::now() - t0).count();
+    }
+    const double rate = count / secs;
+    // Baseline: ASCII lower-casing of the same bytes into a buffer.
+    std::string buf;
+    std::size_t bcount = 0;
+    const auto t1 = clock::now();
+    double bsecs = 0;
+    while (bsecs < 1.0) {
+        for (const auto& m : msgs) {
+            buf.assign(m);
+            for (auto& c : buf) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+            sink += static_cast<unsigned char>(buf[buf.size() / 2]);
+        }
+        bcount += msgs.size();
+        bsecs = std::chrono::duration<double>(clock::now() - t1).count();
+    }
+    const double brate = bcount / bsecs;
+    std::printf("== speed (%zu distinct messages of 300 characters, %.0f bytes on average)\n", msgs.size(),
+                double(bytes) / msgs.size());
+    std::printf("classify                %.0f messages/s (%.1f MB/s)\n", rate, rate * bytes / msgs.size() / 1e6);
+    std::printf("ASCII lower-case pass   %.0f messages/s\n", brate);
+    std::printf("ratio (lower / classify) %.1fx slower than lower-casing\n", brate / rate);
+    std::printf("(sink %zu)\n", sink % 10);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: %s LEXICON FILE.jsonl...\n", argv[0]);
+        return 2;
+    }
+    const std::string text = read_file(argv[1]);
+    auto lex = lexicon::parse(text, argv[1]);
+    if (!lex) {
+        std::fprintf(stderr, "%s\n", lex.err().message.c_str());
+        return 1;
+    }
+    std::printf("lexicon %s: %zu phrases\n\n", argv[1], lex->phrase_count());
+    classifier clf(std::move(*lex));
+    if (std::string_view(argv[2]) == "--explain") {
+        for (int i = 3; i < argc; ++i) {
+            const auto r = clf.classify(argv[i]);
+            std::printf("%s\n  %s %s [", argv[i], std::string(to_string(r.level)).c_str(),
+                        std::string(to_string(r.track)).c_str());
+            for (const auto& c : r.categories) std::printf(" %s", c.c_str());
+            std::printf(" ]\n  normalised: %s\n", normalize_for_matching(argv[i]).c_str());
+            for (const auto& e : r.evidence) std::printf("  %-28s %s\n", e.rule.c_str(), e.match.c_str());
+        }
+        return 0;
+    }
+    std::vector<example> all;
+    int rc = 0;
+    for (int i = 2; i < argc; ++i) {
+        bool ok = false;
+        auto ex = load(argv[i], ok);
+        if (!ok) rc = 1;
+        evaluate(clf, argv[i], ex);
+        all.insert(all.end(), ex.begin(), ex.end());
+    }
+    speed(clf, all);
+    return rc;
+}
