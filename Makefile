@@ -59,6 +59,7 @@ test: test-deps build
 
 bench: test-deps build
 	bench/run.sh $(BUILD)
+	$(BUILD)/bench/classify_eval intake/lexicon/vi.toml tests/intake/data/dev.jsonl tests/intake/data/extra.jsonl
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: test-deps
