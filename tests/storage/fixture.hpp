@@ -7,6 +7,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "intake/tracking_code.hpp"
 #include "storage/database.hpp"
@@ -52,6 +53,35 @@ T ok(result<T> r) {
 
 inline void ok(result<void> r) {
     REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.err().code + ": " + r.err().message));
+}
+
+// The first column of the first row of `sql` (a query that must return a
+// row), read on a reader thread, or on the writer inside a batch.
+template <class T>
+T query_value(database& db, std::string sql, bool on_writer = false) {
+    const auto job = [sql](connection& c) -> result<T> {
+        auto st = c.prepare(sql);
+        if (!st) return std::move(st).err();
+        auto r = st->step();
+        if (!r) return std::move(r).err();
+        if (*r != step_result::row) return make_error("test", "no row");
+        if constexpr (std::is_same_v<T, std::string>)
+            return st->column_text(0);
+        else
+            return st->column_int64(0);
+    };
+    return ok(await<T>([&](auto done) {
+        if (on_writer)
+            db.write<T>(job, done);
+        else
+            db.read<T>(job, done);
+    }));
+}
+
+inline std::int64_t read_int(database& db, std::string sql) { return query_value<std::int64_t>(db, std::move(sql)); }
+inline std::string read_text(database& db, std::string sql) { return query_value<std::string>(db, std::move(sql)); }
+inline std::string write_text(database& db, std::string sql) {
+    return query_value<std::string>(db, std::move(sql), true);
 }
 
 }  // namespace hotline::storage::test

@@ -83,39 +83,6 @@ std::optional<report_record> find_ok(database& db, std::uint64_t id) {
     return ok(await<std::optional<report_record>>([&](auto done) { db.find_report(id, done); }));
 }
 
-// Runs `sql` (one value-returning query) on a reader and returns the first
-// column of its first row as int64.
-std::int64_t read_int(database& db, std::string sql) {
-    return ok(await<std::int64_t>([&](auto done) {
-        db.read<std::int64_t>(
-            [sql](connection& c) -> result<std::int64_t> {
-                auto st = c.prepare(sql);
-                if (!st) return std::move(st).err();
-                auto r = st->step();
-                if (!r) return std::move(r).err();
-                if (*r != step_result::row) return make_error("test", "no row");
-                return st->column_int64(0);
-            },
-            done);
-    }));
-}
-
-// Same, on the writer connection (inside a batch).
-std::string write_text(database& db, std::string sql) {
-    return ok(await<std::string>([&](auto done) {
-        db.write<std::string>(
-            [sql](connection& c) -> result<std::string> {
-                auto st = c.prepare(sql);
-                if (!st) return std::move(st).err();
-                auto r = st->step();
-                if (!r) return std::move(r).err();
-                if (*r != step_result::row) return make_error("test", "no row");
-                return st->column_text(0);
-            },
-            done);
-    }));
-}
-
 // Holds the writer inside one write job until released, so that everything
 // enqueued meanwhile lands in the next batch together.
 class writer_plug {
@@ -915,21 +882,6 @@ std::vector<event_row> events_of(database& db, std::uint64_t report_id) {
                     out.push_back({st->column_text(0), st->column_text(1), st->column_text(2), st->column_int64(3)});
                 }
                 return out;
-            },
-            done);
-    }));
-}
-
-std::string read_text(database& db, std::string sql) {
-    return ok(await<std::string>([&](auto done) {
-        db.read<std::string>(
-            [sql](connection& c) -> result<std::string> {
-                auto st = c.prepare(sql);
-                if (!st) return std::move(st).err();
-                auto r = st->step();
-                if (!r) return std::move(r).err();
-                if (*r != step_result::row) return make_error("test", "no row");
-                return st->column_text(0);
             },
             done);
     }));

@@ -38,28 +38,6 @@ result<T> in_read(database& db, F job) {
     return await<T>([&](auto done) { db.read<T>(std::function<result<T>(connection&)>(job), done); });
 }
 
-std::int64_t read_int(database& db, std::string sql) {
-    return ok(in_read<std::int64_t>(db, [sql](connection& c) -> result<std::int64_t> {
-        auto st = c.prepare(sql);
-        if (!st) return std::move(st).err();
-        auto r = st->step();
-        if (!r) return std::move(r).err();
-        if (*r != step_result::row) return make_error("test", "no row");
-        return st->column_int64(0);
-    }));
-}
-
-std::string read_text(database& db, std::string sql) {
-    return ok(in_read<std::string>(db, [sql](connection& c) -> result<std::string> {
-        auto st = c.prepare(sql);
-        if (!st) return std::move(st).err();
-        auto r = st->step();
-        if (!r) return std::move(r).err();
-        if (*r != step_result::row) return make_error("test", "no row");
-        return st->column_text(0);
-    }));
-}
-
 const time_point t0 = from_unix_ms(1751328000000);  // 2025-07-01 00:00:00 UTC
 
 new_outbox_message sms_to(std::string number, std::string body, time_point at,

@@ -25,22 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::int64_t read_int(database& db, std::string sql) {
-    return ok(await<std::int64_t>([&](auto done) {
-        db.read<std::int64_t>(
-            [sql](connection& c) -> result<std::int64_t> {
-                auto st = c.prepare(sql);
-                if (!st) return std::move(st).err();
-                auto r = st->step();
-                if (!r) return std::move(r).err();
-                if (*r != step_result::row) return make_error("test", "no row");
-                return st->column_int64(0);
-            },
-            done);
-    }));
-}
-
-std::optional<std::string> read_text(database& db, std::string sql) {
+std::optional<std::string> read_optional_text(database& db, std::string sql) {
     return ok(await<std::optional<std::string>>([&](auto done) {
         db.read<std::optional<std::string>>(
             [sql](connection& c) -> result<std::optional<std::string>> {
@@ -138,20 +123,20 @@ TEST_CASE("sms: a first message files a report from the sms channel and asks for
     CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'linked'") == 0);
 
     // Numbers are stored through the phone column.
-    CHECK(read_text(*db, "SELECT reporter_phone FROM reports WHERE id = " + id_str(*out.report_id)) ==
+    CHECK(read_optional_text(*db, "SELECT reporter_phone FROM reports WHERE id = " + id_str(*out.report_id)) ==
           detail::encode_phone(citizen.number));
     const std::string row = " FROM sms_messages WHERE id = " + id_str(out.message_id);
-    CHECK(read_text(*db, "SELECT sender" + row) == detail::encode_phone(citizen.number));
-    CHECK(read_text(*db, "SELECT recipient" + row) == "+84900000111");
-    CHECK(read_text(*db, "SELECT body" + row) == body);
-    CHECK(read_text(*db, "SELECT action" + row) == "new_report");
-    CHECK(read_text(*db, "SELECT reply_kind" + row) == "received_ask_location");
-    CHECK(read_text(*db, "SELECT reply" + row) == out.reply_text);
+    CHECK(read_optional_text(*db, "SELECT sender" + row) == detail::encode_phone(citizen.number));
+    CHECK(read_optional_text(*db, "SELECT recipient" + row) == "+84900000111");
+    CHECK(read_optional_text(*db, "SELECT body" + row) == body);
+    CHECK(read_optional_text(*db, "SELECT action" + row) == "new_report");
+    CHECK(read_optional_text(*db, "SELECT reply_kind" + row) == "received_ask_location");
+    CHECK(read_optional_text(*db, "SELECT reply" + row) == out.reply_text);
     CHECK(read_int(*db, "SELECT reply_segments" + row) == out.reply_segments);
     CHECK(read_int(*db, "SELECT report_id" + row) == static_cast<std::int64_t>(*out.report_id));
     CHECK(read_int(*db, "SELECT received_at" + row) == to_unix_ms(t0));
     CHECK(read_int(*db, "SELECT flagged" + row) == 0);
-    CHECK_FALSE(read_text(*db, "SELECT outbox_id" + row).has_value());
+    CHECK_FALSE(read_optional_text(*db, "SELECT outbox_id" + row).has_value());
     CHECK(read_int(*db, "SELECT needs_location FROM sms_senders WHERE phone = '" +
                             detail::encode_phone(citizen.number) + "'") == 1);
     CHECK(read_int(*db, "SELECT count(*) FROM outbox") == 0);
@@ -247,7 +232,7 @@ TEST_CASE("sms: the answer to the question for the place becomes the report's lo
     CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
     const std::string loc = " FROM events WHERE kind = 'location_added' AND report_id = " + id_str(*first.report_id);
     CHECK(read_int(*db, "SELECT count(*)" + loc) == 1);
-    CHECK(read_text(*db, "SELECT json_extract(data, '$.text')" + loc) == "xa Tan Phu, Dong Nai");
+    CHECK(read_optional_text(*db, "SELECT json_extract(data, '$.text')" + loc) == "xa Tan Phu, Dong Nai");
     CHECK(read_int(*db, "SELECT json_extract(data, '$.sms_message_id')" + loc) ==
           static_cast<std::int64_t>(second.message_id));
     CHECK(read_int(*db, "SELECT at" + loc) == to_unix_ms(t0 + 10min));
@@ -262,7 +247,7 @@ TEST_CASE("sms: the answer to the question for the place becomes the report's lo
     CHECK(rec->data.text == "chau be bi danh, mat bam tim");  // the account stays as received
     CHECK(rec->data.location_text == "xa Tan Phu, Dong Nai");
     const std::string det = " FROM events WHERE kind = 'detail_added' AND report_id = " + id_str(*first.report_id);
-    CHECK(read_text(*db, "SELECT json_extract(data, '$.text')" + det) == "bo chau hay say ruou");
+    CHECK(read_optional_text(*db, "SELECT json_extract(data, '$.text')" + det) == "bo chau hay say ruou");
     CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
     CHECK(read_int(*db, "SELECT count(*) FROM sms_messages WHERE report_id = " + id_str(*first.report_id)) == 3);
     CHECK(read_int(*db, "SELECT count(*) FROM outbox WHERE report_id = " + id_str(*first.report_id)) == 3);
@@ -331,8 +316,8 @@ TEST_CASE("sms: an opt-out stops replies, later messages are still reports") {
 
     CHECK(read_int(*db, "SELECT count(*) FROM outbox") == 1);
     CHECK(read_int(*db, "SELECT count(*) FROM sms_messages") == 3);
-    CHECK_FALSE(read_text(*db, "SELECT reply FROM sms_messages WHERE id = " + id_str(later.message_id)).has_value());
-    CHECK(read_text(*db, "SELECT reply_kind FROM sms_messages WHERE id = " + id_str(later.message_id)) == "none");
+    CHECK_FALSE(read_optional_text(*db, "SELECT reply FROM sms_messages WHERE id = " + id_str(later.message_id)).has_value());
+    CHECK(read_optional_text(*db, "SELECT reply_kind FROM sms_messages WHERE id = " + id_str(later.message_id)) == "none");
     // Still opted out after the new report.
     CHECK(read_int(*db, "SELECT opted_out FROM sms_senders WHERE phone = '" + detail::encode_phone(citizen.number) +
                             "'") == 1);
@@ -489,7 +474,7 @@ TEST_CASE("sms: with an outbox channel the reply is queued in the same write") {
     CHECK(due[0].body == out.reply_text);
     CHECK(due[0].segments == out.reply_segments);
     CHECK(due[0].report_id == out.report_id);
-    CHECK(read_text(*db, "SELECT destination FROM outbox WHERE id = " + id_str(*out.outbox_id)) ==
+    CHECK(read_optional_text(*db, "SELECT destination FROM outbox WHERE id = " + id_str(*out.outbox_id)) ==
           detail::encode_phone(citizen.number));
 
     // Without an outbox channel the reply is only returned.
@@ -537,7 +522,7 @@ TEST_CASE("sms: upsert_contact adds or updates by phone number") {
     CHECK(a != b);
     CHECK(add_contact(*db, "Le Van Hung (cong an xa)", "+84981111222", false) == a);
     CHECK(read_int(*db, "SELECT count(*) FROM contacts") == 2);
-    CHECK(read_text(*db, "SELECT name FROM contacts WHERE id = " + id_str(a)) == "Le Van Hung (cong an xa)");
+    CHECK(read_optional_text(*db, "SELECT name FROM contacts WHERE id = " + id_str(a)) == "Le Van Hung (cong an xa)");
     CHECK(read_int(*db, "SELECT active FROM contacts WHERE id = " + id_str(a)) == 0);
     auto bad = await<std::uint64_t>([&](auto done) {
         db->write<std::uint64_t>([](connection& c) { return upsert_contact(c, "X", "hotline", "", "", true); }, done);
