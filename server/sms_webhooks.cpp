@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <boost/json.hpp>
 #include <boost/url.hpp>
@@ -13,6 +15,7 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
+#include <memory>
 
 #include "intake/text.hpp"
 
@@ -20,17 +23,51 @@ namespace hotline::server {
 
 namespace {
 
-// HMAC of `data` under `key` with `md`; the raw digest bytes.
-std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int len = 0;
+// An HMAC context keyed with `key` for `digest` ("SHA1", "SHA256"), kept per
+// thread for the last few keys: fetching the algorithms and keying a context
+// cost more than hashing a webhook. Each use works on a copy of it. Null when
+// OpenSSL cannot provide it.
+const EVP_MAC_CTX* keyed_hmac(const char* digest, std::string_view key) {
+    struct entry {
+        const char* digest;
+        std::string key;
+        std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx{nullptr, &EVP_MAC_CTX_free};
+    };
+    constexpr std::size_t max_entries = 8;
+    thread_local std::vector<entry> cache;
+    for (const auto& e : cache)
+        if (e.digest == digest && e.key == key) return e.ctx.get();
+
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) return nullptr;
+    entry e{digest, std::string(key)};
+    e.ctx.reset(EVP_MAC_CTX_new(mac));
+    if (!e.ctx) return nullptr;
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+        OSSL_PARAM_construct_end(),
+    };
     // An empty key is passed as a valid pointer: OpenSSL treats a null key
     // with length 0 as "reuse the previous key" in some versions.
     static const unsigned char empty = 0;
     const auto* k = key.empty() ? &empty : reinterpret_cast<const unsigned char*>(key.data());
-    const auto* d = reinterpret_cast<const unsigned char*>(data.data());
-    if (HMAC(md, k, static_cast<int>(key.size()), d, data.size(), out.data(), &len) == nullptr)
-        return {};  // cannot happen with the digests used here; an empty digest never matches
+    if (EVP_MAC_init(e.ctx.get(), k, key.size(), params) != 1) return nullptr;
+    if (cache.size() >= max_entries) cache.erase(cache.begin());
+    cache.push_back(std::move(e));
+    return cache.back().ctx.get();
+}
+
+// HMAC of `data` under `key` with `digest` ("SHA1", "SHA256"); the raw digest
+// bytes.
+std::string hmac(const char* digest, std::string_view key, std::string_view data) {
+    const EVP_MAC_CTX* keyed = keyed_hmac(digest, key);
+    if (keyed == nullptr) return {};  // an empty digest never matches
+    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(keyed), &EVP_MAC_CTX_free);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    std::size_t len = 0;
+    if (!ctx || EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1)
+        return {};
     return std::string(reinterpret_cast<const char*>(out.data()), len);
 }
 
@@ -172,14 +209,14 @@ void xml_escape_into(std::string& out, std::string_view s) {
     }
 }
 
-}  // namespace
-
 // ---- signatures ----------------------------------------------------------------
 
-std::string twilio_signature(std::string_view auth_token, std::string_view url, const form_params& params) {
+// The data Twilio signs after the URL: the parameters sorted by name (then
+// value), each name followed by its value.
+std::string twilio_signed_params(const form_params& params) {
     std::vector<const std::pair<std::string, std::string>*> sorted;
     sorted.reserve(params.size());
-    std::size_t size = url.size();
+    std::size_t size = 0;
     for (const auto& p : params) {
         sorted.push_back(&p);
         size += p.first.size() + p.second.size();
@@ -187,38 +224,59 @@ std::string twilio_signature(std::string_view auth_token, std::string_view url, 
     std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return *a < *b; });
     std::string data;
     data.reserve(size);
-    data.append(url);
     for (const auto* p : sorted) {
         data += p->first;
         data += p->second;
     }
-    return to_base64(hmac(EVP_sha1(), auth_token, data));
+    return data;
+}
+
+// Base64 of the HMAC-SHA1 of `url` followed by `signed_params` under `token`.
+std::string twilio_signature_of(std::string_view token, std::string_view url, std::string_view signed_params) {
+    std::string data;
+    data.reserve(url.size() + signed_params.size());
+    data.append(url).append(signed_params);
+    return to_base64(hmac("SHA1", token, data));
+}
+
+}  // namespace
+
+std::string twilio_signature(std::string_view auth_token, std::string_view url, const form_params& params) {
+    return twilio_signature_of(auth_token, url, twilio_signed_params(params));
 }
 
 bool twilio_signature_valid(const std::vector<std::string>& auth_tokens, std::string_view url,
                             const form_params& params, std::string_view signature_header) {
     if (signature_header.empty()) return false;
+    // The parameters are sorted once; the URL variants are built and tried
+    // only while none has matched (which variant matched is not secret).
+    const std::string signed_params = twilio_signed_params(params);
+    const auto matches = [&](std::string_view u) {
+        for (const auto& token : auth_tokens) {
+            if (token.empty()) continue;  // an unset token must never validate anything
+            if (equal_ct(twilio_signature_of(token, u, signed_params), signature_header)) return true;
+        }
+        return false;
+    };
+    if (matches(url)) return true;
     const auto urls = twilio_url_variants(url);
-    bool valid = false;
-    for (const auto& token : auth_tokens) {
-        if (token.empty()) continue;  // an unset token must never validate anything
-        for (const auto& u : urls) valid |= equal_ct(twilio_signature(token, u, params), signature_header);
-    }
-    return valid;
+    for (std::size_t i = 1; i < urls.size(); ++i)
+        if (matches(urls[i])) return true;
+    return false;
 }
 
 std::string android_signature(std::string_view signing_key, std::string_view body, std::string_view timestamp) {
     std::string data;
     data.reserve(body.size() + timestamp.size());
     data.append(body).append(timestamp);
-    return to_hex(hmac(EVP_sha256(), signing_key, data));
+    return to_hex(hmac("SHA256", signing_key, data));
 }
 
 std::string generic_signature(std::string_view secret, std::string_view timestamp, std::string_view body) {
     std::string data;
     data.reserve(timestamp.size() + 1 + body.size());
     data.append(timestamp).append(".").append(body);
-    return "sha256=" + to_hex(hmac(EVP_sha256(), secret, data));
+    return "sha256=" + to_hex(hmac("SHA256", secret, data));
 }
 
 std::string_view to_string(signature_check c) noexcept {

@@ -94,45 +94,40 @@ result<std::optional<sms_outcome>> stored_outcome(connection& c, const inbound_s
     return out{std::move(o)};
 }
 
-// What the store knows about the number `phone` (stored form) at `at`, and the
-// active contact it belongs to, if any.
-result<intake::sms_sender_state> sender_state(connection& c, const std::string& phone, std::int64_t at) {
-    intake::sms_sender_state s;
-    {
-        auto st = prepare_bound(
-            c, "SELECT opted_out, open_report_id, open_report_at, needs_location FROM sms_senders WHERE phone = ?1",
-            phone);
-        if (!st) return std::move(st).err();
-        auto row = (*st)->step();
-        if (!row) return std::move(row).err();
-        if (*row == step_result::row) {
-            s.opted_out = (*st)->column_int64(0) != 0;
-            s.open_report = as_id((*st)->column_optional_int64(1));
-            if (auto t = (*st)->column_optional_int64(2)) s.open_report_at = from_unix_ms(*t);
-            s.open_report_needs_location = (*st)->column_int64(3) != 0;
-        }
-    }
-    {
-        auto st = prepare_bound(c, "SELECT count(*) FROM sms_messages WHERE sender = ?1 AND received_at > ?2", phone,
-                                at - rate_window.count());
-        if (!st) return std::move(st).err();
-        auto row = (*st)->step();
-        if (!row) return std::move(row).err();
-        if (*row != step_result::row) return failure("sqlite: count returned no row");
-        s.messages_last_hour = static_cast<int>(
-            std::min<std::int64_t>((*st)->column_int64(0), std::numeric_limits<int>::max()));
-    }
-    return s;
-}
+// What the store knows about the number `phone` (stored form) at `at`, and
+// whether `contact_phone` (as the directory stores it) is an active contact:
+// one statement, one row whether or not the number is known.
+struct sender_lookup {
+    intake::sms_sender_state state;
+    std::optional<std::int64_t> contact_id;
+};
 
-result<std::optional<std::int64_t>> active_contact(connection& c, const std::string& phone) {
-    using out = std::optional<std::int64_t>;
-    auto st = prepare_bound(c, "SELECT id FROM contacts WHERE phone = ?1 AND active = 1", phone);
+result<sender_lookup> sender_state(connection& c, const std::string& phone, std::int64_t at,
+                                   const std::string& contact_phone) {
+    auto st = prepare_bound(c,
+                            "SELECT s.opted_out, s.open_report_id, s.open_report_at, s.needs_location, "
+                            "(SELECT count(*) FROM sms_messages WHERE sender = ?1 AND received_at > ?2), "
+                            "(SELECT id FROM contacts WHERE phone = ?3 AND active = 1) "
+                            "FROM (SELECT 1) LEFT JOIN sms_senders AS s ON s.phone = ?1",
+                            phone, at - rate_window.count(), contact_phone);
     if (!st) return std::move(st).err();
     auto row = (*st)->step();
     if (!row) return std::move(row).err();
-    if (*row == step_result::done) return out{};
-    return out{(*st)->column_int64(0)};
+    if (*row != step_result::row) return failure("sqlite: the sender lookup returned no row");
+    const statement& r = **st;
+    sender_lookup out;
+    intake::sms_sender_state& s = out.state;
+    if (!r.column_is_null(0)) {  // the number has a sms_senders row
+        s.opted_out = r.column_int64(0) != 0;
+        s.open_report = as_id(r.column_optional_int64(1));
+        if (auto t = r.column_optional_int64(2)) s.open_report_at = from_unix_ms(*t);
+        s.open_report_needs_location = r.column_int64(3) != 0;
+    }
+    s.messages_last_hour =
+        static_cast<int>(std::min<std::int64_t>(r.column_int64(4), std::numeric_limits<int>::max()));
+    out.contact_id = r.column_optional_int64(5);
+    s.known_contact = out.contact_id.has_value();
+    return out;
 }
 
 // The stored (ungrouped) tracking code of report `id`, or std::nullopt when
@@ -163,20 +158,18 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
 
     const std::string phone = encode_phone(m.from);
     const std::int64_t at = to_unix_ms(m.received_at);
-    auto sender = sender_state(c, phone, at);
-    if (!sender) return std::move(sender).err();
     // Officers' numbers are directory data, stored as they are.
-    auto contact = active_contact(c, m.from);
-    if (!contact) return std::move(contact).err();
-    sender->known_contact = contact->has_value();
+    auto lookup = sender_state(c, phone, at, m.from);
+    if (!lookup) return std::move(lookup).err();
+    const intake::sms_sender_state& sender = lookup->state;
 
     const intake::sms_command command = intake::parse_sms_command(m.body);
     // Until location resolution exists no message is known to name a place.
-    intake::sms_decision decision = intake::decide_sms(*sender, command, false, o.policy, m.received_at);
+    intake::sms_decision decision = intake::decide_sms(sender, command, false, o.policy, m.received_at);
     using intake::sms_action;
     using intake::sms_reply;
     if ((decision.action == sms_action::add_location || decision.action == sms_action::add_detail) &&
-        !sender->open_report) {
+        !sender.open_report) {
         // Nothing to extend: never drop the message, file it.
         decision.action = sms_action::new_report;
         if (decision.reply == sms_reply::location_added || decision.reply == sms_reply::detail_added)
@@ -205,15 +198,15 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
     }
     case sms_action::add_location:
     case sms_action::add_detail: {
-        auto known = tracking_code_of(c, *sender->open_report);
+        auto known = tracking_code_of(c, *sender.open_report);
         if (!known) return std::move(known).err();
         if (!*known) return failure("the open report of an SMS sender does not exist");
-        report_id = static_cast<std::int64_t>(*sender->open_report);
+        report_id = static_cast<std::int64_t>(*sender.open_report);
         code = std::move(**known);
         break;
     }
     case sms_action::officer_acknowledge: {
-        contact_id = *contact;
+        contact_id = lookup->contact_id;
         if (auto id = codec.decode(command.code)) {
             auto known = tracking_code_of(c, *id);
             if (!known) return std::move(known).err();
@@ -267,11 +260,11 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
 
     switch (decision.action) {
     case sms_action::new_report: {
-        if (sender->open_report) {
+        if (sender.open_report) {
             if (auto r = run_bound(c,
                                    "INSERT INTO events (report_id, at, kind, actor, data) VALUES (?1, ?2, 'linked', "
                                    "'sms', json_object('previous_report_id', ?3))",
-                                   *report_id, at, static_cast<std::int64_t>(*sender->open_report));
+                                   *report_id, at, static_cast<std::int64_t>(*sender.open_report));
                 !r)
                 return std::move(r).err();
         }
