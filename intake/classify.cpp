@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -436,15 +437,37 @@ struct classifier::impl {
         std::unordered_map<std::uint64_t, std::uint32_t> edges;
         std::vector<std::uint32_t> root;                     // children of the root, by token id
         std::vector<std::vector<std::uint32_t>> outputs{1};  // per node: entries ending here
+        // Below the root, each node's children as one sorted run of a flat
+        // array: nodes have a handful of children, so a short scan of
+        // contiguous memory beats hashing a 64-bit key per step.
+        std::vector<std::uint32_t> first;  // per node: start of its run in kids (one extra entry)
+        std::vector<std::pair<std::int32_t, std::uint32_t>> kids;  // (token id, child node)
         void finish(std::size_t vocab_size) {
             root.assign(vocab_size, 0);
-            for (const auto& [k, v] : edges)
+            std::vector<std::pair<std::uint64_t, std::uint32_t>> sorted;
+            for (const auto& [k, v] : edges) {
                 if ((k >> 32) == 0) root[static_cast<std::uint32_t>(k)] = v;
+                else sorted.emplace_back(k, v);
+            }
+            std::sort(sorted.begin(), sorted.end());
+            first.assign(outputs.size() + 1, 0);
+            kids.clear();
+            kids.reserve(sorted.size());
+            for (const auto& [k, v] : sorted) {
+                ++first[static_cast<std::size_t>(k >> 32) + 1];
+                kids.emplace_back(static_cast<std::int32_t>(static_cast<std::uint32_t>(k)), v);
+            }
+            for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
         }
         std::uint32_t child(std::uint32_t node, std::int32_t tok) const {
             if (node == 0) return static_cast<std::size_t>(tok) < root.size() ? root[static_cast<std::size_t>(tok)] : 0;
-            auto it = edges.find((static_cast<std::uint64_t>(node) << 32) | static_cast<std::uint32_t>(tok));
-            return it == edges.end() ? 0 : it->second;
+            const auto* b = kids.data() + first[node];
+            const auto* e = kids.data() + first[node + 1];
+            for (; b != e; ++b) {
+                if (b->first == tok) return b->second;
+                if (b->first > tok) break;
+            }
+            return 0;
         }
         void insert(const std::vector<std::int32_t>& toks, std::uint32_t e) {
             std::uint32_t node = 0;
@@ -518,6 +541,7 @@ struct classifier::impl {
         for (const auto& [k, v] : fold_vocab) vocab[k].fold = v;
         acc_trie.finish(acc_vocab.size());
         fold_trie.finish(fold_vocab.size());
+        fast_vocab.build(vocab);
     }
 
     // One lookup table for both forms: an ASCII token needs one lookup.
@@ -526,16 +550,56 @@ struct classifier::impl {
     };
     std::unordered_map<std::string, vocab_entry, string_hash, std::equal_to<>> vocab;
     std::vector<std::vector<std::int32_t>> rewrite_ids;
-    const vocab_entry* lookup(std::string_view s) const {
-        auto it = vocab.find(s);
-        return it == vocab.end() ? nullptr : &it->second;
-    }
+
+    // Read-only copy of `vocab` for classify(): open addressing over one key
+    // buffer with a cheap byte hash. Tokens are a few bytes long, so the
+    // general-purpose string hash and node-based buckets cost more than the
+    // comparison itself.
+    struct flat_vocab {
+        struct slot {
+            std::uint32_t off = 0, len = 0;
+            vocab_entry e;
+            bool used = false;
+        };
+        std::string keys;
+        std::vector<slot> slots;
+        std::size_t mask = 0;
+
+        static std::size_t hash(std::string_view s) {
+            std::uint64_t h = 14695981039346656037ull;  // FNV-1a
+            for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+            return static_cast<std::size_t>(h ^ (h >> 29));
+        }
+        void build(const std::unordered_map<std::string, vocab_entry, string_hash, std::equal_to<>>& m) {
+            std::size_t cap = 16;
+            while (cap < m.size() * 2) cap *= 2;  // load factor at most 1/2: short probes
+            slots.assign(cap, slot{});
+            mask = cap - 1;
+            keys.clear();
+            for (const auto& [k, v] : m) {
+                std::size_t i = hash(k) & mask;
+                while (slots[i].used) i = (i + 1) & mask;
+                slots[i] = slot{static_cast<std::uint32_t>(keys.size()), static_cast<std::uint32_t>(k.size()), v, true};
+                keys += k;
+            }
+        }
+        const vocab_entry* find(std::string_view s) const {
+            for (std::size_t i = hash(s) & mask;; i = (i + 1) & mask) {
+                const slot& x = slots[i];
+                if (!x.used) return nullptr;
+                if (x.len == s.size() && std::memcmp(keys.data() + x.off, s.data(), s.size()) == 0) return &x.e;
+            }
+        }
+    };
+    flat_vocab fast_vocab;
+    const vocab_entry* lookup(std::string_view s) const { return fast_vocab.find(s); }
 
     struct match {
         std::uint32_t entry;
         std::uint32_t tb, te;  // original token range [tb, te)
         bool dropped = false;
         bool negated = false;
+        family fam = family::act;  // entries[entry].fam, kept here: the overlap scans touch it per pair
     };
 
     struct scratch {
@@ -544,6 +608,9 @@ struct classifier::impl {
         std::vector<std::int32_t> fold_ids;
         std::vector<std::uint32_t> fold_orig;
         std::vector<match> matches;
+        std::vector<std::uint8_t> seen;       // per entry, reused between calls
+        std::vector<std::uint32_t> last_end;  // per entry, reused between calls
+        std::vector<const match*> risk_matches;
     };
 
     void run_trie(const trie& t, const std::vector<std::int32_t>& ids, const std::vector<std::uint32_t>* orig,
@@ -558,7 +625,7 @@ struct classifier::impl {
                 for (auto e : t.outputs[node]) {
                     const std::uint32_t b = orig ? (*orig)[i] : static_cast<std::uint32_t>(i);
                     const std::uint32_t en = (orig ? (*orig)[j] : static_cast<std::uint32_t>(j)) + 1;
-                    out.push_back(match{e, b, en});
+                    out.push_back(match{e, b, en, false, false, entries[e].fam});
                 }
             }
         }
@@ -593,6 +660,9 @@ classification classifier::impl::classify(std::string_view text) const {
     s.fold_ids.clear();
     s.fold_orig.clear();
     s.matches.clear();
+    s.acc_ids.reserve(nt);
+    s.fold_ids.reserve(nt);
+    s.fold_orig.reserve(nt);
     for (std::size_t i = 0; i < nt; ++i) {
         const vocab_entry* a = lookup(tb.acc(i));
         const vocab_entry* f = tb.tokens[i].ascii ? a : lookup(tb.fold(i));
@@ -627,7 +697,7 @@ classification classifier::impl::classify(std::string_view text) const {
     }
     for (std::size_t i = 0; i < ms.size(); ++i) {
         if (ms[i].dropped) continue;
-        const auto fi = entries[ms[i].entry].fam;
+        const auto fi = ms[i].fam;
         const std::uint32_t lo = ms[i].tb > max_len ? ms[i].tb - max_len : 0;
         const auto first = std::lower_bound(ms.begin(), ms.end(), lo,
                                             [](const match& a, std::uint32_t v) { return a.tb < v; });
@@ -637,7 +707,7 @@ classification classifier::impl::classify(std::string_view text) const {
             const bool contains = ms[j].tb <= ms[i].tb && ms[j].te >= ms[i].te &&
                                   (ms[j].te - ms[j].tb) > (ms[i].te - ms[i].tb);
             if (!contains) continue;
-            const auto fj = entries[ms[j].entry].fam;
+            const auto fj = ms[j].fam;
             const bool risk_i = fi == family::act || fi == family::severity;
             const bool risk_j = fj == family::act || fj == family::severity;
             if (fj == fi || (risk_i && risk_j) || fi == family::negation || fj == family::nonreport ||
@@ -702,8 +772,10 @@ classification classifier::impl::classify(std::string_view text) const {
     std::array<double, n_categories> cat{};
     // Each entry counts at most twice (two different places), so repeating a
     // word does not inflate a category.
-    std::vector<std::uint8_t> seen(entries.size(), 0);
-    std::vector<std::uint32_t> last_end(entries.size(), 0);
+    auto& seen = s.seen;
+    auto& last_end = s.last_end;
+    seen.assign(entries.size(), 0);
+    last_end.assign(entries.size(), 0);
     auto risk_ok = [&](const match& m) {
         if (m.dropped || m.negated) return false;
         const auto& e = entries[m.entry];
@@ -733,7 +805,8 @@ classification classifier::impl::classify(std::string_view text) const {
     int floor = r_unset;
     double weight_sum = 0;
     bool risk = false;
-    std::vector<const match*> risk_matches;
+    auto& risk_matches = s.risk_matches;
+    risk_matches.clear();
     for (const auto& m : ms) {
         if (!risk_ok(m)) continue;
         const auto& e = entries[m.entry];

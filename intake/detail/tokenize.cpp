@@ -199,12 +199,17 @@ void tokenize(std::string_view text, token_buffer& out) {
     out.fold_off.push_back(0);
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
+    // Folded and accented forms are at most about as long as the text; one
+    // reservation avoids regrowing the buffers token by token.
+    out.accented.reserve(n + 16);
+    out.folded.reserve(n + 16);
+    const auto& tab = table();  // looked up once: the static's guard is not free per code point
     std::size_t i = 0;
     bool boundary = false;
     while (i < n) {
         std::size_t len = 1;
-        const auto cp = decode(p + i, n - i, len);
-        const cp_info ci = cp < 0 ? cp_info{} : info(cp);
+        const auto cp = p[i] < 0x80 ? static_cast<std::int32_t>(p[i]) : decode(p + i, n - i, len);
+        const cp_info ci = cp < 0 ? cp_info{} : cp < table_size ? tab[static_cast<std::size_t>(cp)] : compute(cp);
         if (ci.kind == cls::letter || ci.kind == cls::digit) {
             const bool digits = ci.kind == cls::digit;
             token t;
@@ -216,9 +221,9 @@ void tokenize(std::string_view text, token_buffer& out) {
             std::size_t j = i;
             while (j < n) {
                 std::size_t l = 1;
-                const auto c = decode(p + j, n - j, l);
+                const auto c = p[j] < 0x80 ? static_cast<std::int32_t>(p[j]) : decode(p + j, n - j, l);
                 if (c < 0) break;
-                const cp_info cj = info(c);
+                const cp_info cj = c < table_size ? tab[static_cast<std::size_t>(c)] : compute(c);
                 if (digits) {
                     if (cj.kind != cls::digit) break;
                 } else if (cj.kind != cls::letter && cj.kind != cls::mark) {
