@@ -2,6 +2,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
 
 #include <chrono>
 #include <cstring>
@@ -241,6 +242,16 @@ std::optional<std::string> element_text(const std::string& html, const std::stri
     const auto b = inner.find_first_not_of(" \n\t\r");
     const auto e = inner.find_last_not_of(" \n\t\r");
     return b == std::string::npos ? std::string() : html_unescape(inner.substr(b, e - b + 1));
+}
+
+boost::json::object body_of(const reply& r) { return boost::json::parse(r.body).as_object(); }
+
+std::string error_code_of(const reply& r) { return std::string(body_of(r).at("error").at("code").as_string()); }
+
+std::string error_field_of(const reply& r) {
+    const auto body = body_of(r);
+    const auto& e = body.at("error").as_object();
+    return e.contains("field") ? std::string(e.at("field").as_string()) : std::string();
 }
 
 std::string cookie_pair(const std::string& set_cookie) { return set_cookie.substr(0, set_cookie.find(';')); }

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/object.hpp>
 
 #include <filesystem>
 
@@ -105,6 +106,11 @@ std::optional<std::string> input_value(const std::string& html, const std::strin
 
 // The text inside the element with id="ID" (tags stripped, trimmed).
 std::optional<std::string> element_text(const std::string& html, const std::string& id);
+
+// A JSON answer's body as an object, and the code and field of its "error".
+boost::json::object body_of(const reply& r);
+std::string error_code_of(const reply& r);
+std::string error_field_of(const reply& r);
 
 // The name=value part of a Set-Cookie header.
 std::string cookie_pair(const std::string& set_cookie);

@@ -38,16 +38,6 @@ std::string full_report() {
     return json::serialize(o);
 }
 
-json::object body_of(const reply& r) { return json::parse(r.body).as_object(); }
-
-std::string error_code_of(const reply& r) { return std::string(body_of(r).at("error").at("code").as_string()); }
-
-std::string error_field_of(const reply& r) {
-    const auto body = body_of(r);
-    const auto& e = body.at("error").as_object();
-    return e.contains("field") ? std::string(e.at("field").as_string()) : std::string();
-}
-
 const std::regex code_shape("[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}");
 
 }  // namespace

@@ -28,16 +28,6 @@ const std::string emergency_text =
 
 header_list bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
-json::object body_of(const reply& r) { return json::parse(r.body).as_object(); }
-
-std::string error_code_of(const reply& r) { return std::string(body_of(r).at("error").at("code").as_string()); }
-
-std::string error_field_of(const reply& r) {
-    const auto body = body_of(r);
-    const auto& e = body.at("error").as_object();
-    return e.contains("field") ? std::string(e.at("field").as_string()) : std::string();
-}
-
 struct stored_event {
     std::int64_t id = 0;
     std::string kind;
