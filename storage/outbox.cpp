@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "storage/detail/json_text.hpp"
 #include "storage/detail/phone_column.hpp"
 #include "storage/detail/sql.hpp"
 
@@ -47,27 +48,8 @@ void replace_all(std::string& s, std::string_view what, std::string_view with) {
 // `text` as it appears inside a JSON string (gateways often echo what they
 // were sent in a JSON error document).
 std::string json_escaped(std::string_view text) {
-    static constexpr char hex[] = "0123456789abcdef";
     std::string out;
-    out.reserve(text.size());
-    for (char ch : text) {
-        const auto u = static_cast<unsigned char>(ch);
-        switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (u < 0x20) {
-                out += "\\u00";
-                out += hex[u >> 4];
-                out += hex[u & 0xF];
-            } else {
-                out += ch;
-            }
-        }
-    }
+    detail::append_json_escaped(out, text);
     return out;
 }
 

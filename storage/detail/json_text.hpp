@@ -14,9 +14,9 @@
 
 namespace hotline::storage::detail {
 
-inline void append_json_string(std::string& out, std::string_view s) {
+// `s` as it stands between the quotes of a JSON string.
+inline void append_json_escaped(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
-    out.push_back('"');
     for (const char ch : s) {
         const auto u = static_cast<unsigned char>(ch);
         switch (ch) {
@@ -35,6 +35,11 @@ inline void append_json_string(std::string& out, std::string_view s) {
             }
         }
     }
+}
+
+inline void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    append_json_escaped(out, s);
     out.push_back('"');
 }
 

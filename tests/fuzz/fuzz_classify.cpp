@@ -17,19 +17,11 @@
 #include "intake/sms.hpp"
 #include "intake/text.hpp"
 #include "intake/tracking_code.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
 using namespace hotline::intake;
-
-#define FUZZ_CHECK(cond)                                                             \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                         #cond);                                                     \
-            std::abort();                                                            \
-        }                                                                            \
-    } while (0)
 
 const classifier& the_classifier() {
     static const classifier c = [] {

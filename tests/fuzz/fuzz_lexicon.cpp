@@ -8,17 +8,9 @@
 #include <string_view>
 
 #include "intake/classify.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                             \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                         #cond);                                                     \
-            std::abort();                                                            \
-        }                                                                            \
-    } while (0)
 
 constexpr std::string_view source_name = "fuzz.toml";
 

@@ -12,19 +12,11 @@
 #include "intake/report.hpp"
 #include "server/report_decoding.hpp"
 #include "server/sms_webhooks.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
 using namespace hotline;
-
-#define FUZZ_CHECK(cond)                                                             \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                         #cond);                                                     \
-            std::abort();                                                            \
-        }                                                                            \
-    } while (0)
 
 void check_error(const error& e) {
     FUZZ_CHECK(!e.code.empty());
