@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc)
 PACKAGES := cmake ninja-build g++ pkg-config \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libsqlite3-dev sqlite3 libfmt-dev doctest-dev libssl-dev libsodium-dev libutf8proc-dev \
-  libtomlplusplus-dev
+  libtomlplusplus-dev libcsv-dev
 # What the test suite and the benchmarks need on top.
 TEST_PACKAGES := chromium wrk curl clang libclang-rt-14-dev
 NODE_TESTS_DIR := tests/node
@@ -50,9 +50,16 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The demo: migrate var/hotline.db, load the Lạng Sơn directory of
+# deploy/demo/ (again on every run: importing the same files changes
+# nothing), then serve on 127.0.0.1:8080 with deploy/demo/hotline.toml.
+DEMO := deploy/demo
 run: build
 	mkdir -p var
-	$(BUILD)/hotline serve
+	$(BUILD)/hotline migrate --config $(DEMO)/hotline.toml
+	$(BUILD)/hotline import contacts $(DEMO)/contacts.csv --config $(DEMO)/hotline.toml
+	$(BUILD)/hotline import rosters $(DEMO)/rosters.csv --config $(DEMO)/hotline.toml
+	$(BUILD)/hotline serve --config $(DEMO)/hotline.toml
 
 test: test-deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -5,7 +5,8 @@
 # requests signed beforehand by bench/twilio_requests.mjs using Twilio's npm
 # library from tests/node/node_modules), against a fresh database, then the
 # SQLite floor (bench/sqlite_baseline: one synchronous=FULL commit per report)
-# on the same disk.
+# on the same disk, then the location resolver's quality and speed
+# (bench/locate_eval on the labelled sets in tests/routing/data).
 #
 #   bench/run.sh [BUILD_DIR]        (default: the repository's build/)
 #
@@ -50,6 +51,7 @@ twilio_lib=$repo/tests/node/node_modules/twilio
 hotline=$build/hotline
 [[ -x $hotline || ! -x $build/server/hotline ]] || hotline=$build/server/hotline
 baseline=$build/bench/sqlite_baseline
+locate_eval=$build/bench/locate_eval
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -76,6 +78,7 @@ if [[ ! -f $twilio_lib/package.json ]]; then  # what `make test-deps` does
 fi
 [[ -x $hotline ]] || die "no server binary at $hotline (build it first: cmake --build $build)"
 [[ -x $baseline ]] || die "no baseline binary at $baseline (cmake --build $build --target sqlite_baseline)"
+[[ -x $locate_eval ]] || die "no locator benchmark at $locate_eval (cmake --build $build --target locate_eval)"
 
 # --- temporary directory and clean-up -----------------------------------------
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/hotline-bench.XXXXXX")
@@ -270,6 +273,13 @@ events=$(sqlite3 "$tmp/hotline.db" 'SELECT COUNT(*) FROM events;' 2>/dev/null ||
 check=$(sqlite3 "$tmp/hotline.db" 'PRAGMA quick_check;' 2>&1 | head -n 3 | tr '\n' ' ' || true)
 [[ $check = "ok " ]] || broken+=("database quick_check: $check")
 
+# --- 6. location resolution (in-process, one core, after the server stopped) -------
+echo
+echo "-- locate_eval: routing/data, home province 20, tests/routing/data/locate_{dev,extra}.jsonl"
+"$locate_eval" "$repo/routing/data" 20 "$repo/tests/routing/data/locate_dev.jsonl" \
+    "$repo/tests/routing/data/locate_extra.jsonl" > "$tmp/locate.txt" || broken+=("locate_eval failed (see $tmp/locate.txt)")
+grep -v '^locate_' "$tmp/locate.txt" || true
+
 # --- figures -----------------------------------------------------------------------
 h=$tmp/wrk-healthz.txt
 i=$tmp/wrk-intake.txt
@@ -347,6 +357,19 @@ printf 'ratio intake/baseline = %s, target >= 4     %s\n' "$r_b" "$(verdict "$i_
 printf 'ratio twilio/intake   = %s, target >= 0.8   %s\n' "$r_t" "$(verdict "$t_rps" "$r_t" ">=" 0.8)"
 printf 'p99 intake = %s ms, target < 20 ms       %s\n' "$i_p99ms" "$(verdict "$i_rps" "$i_p99ms" "<" 20)"
 printf 'peak RSS: %s MiB, target < 64 MiB        %s\n' "$rss_mib" "$(verdict "$rss_mib" "$rss_mib" "<" 64)"
+l=$tmp/locate.txt
+l_sets=$(awk '$1 == "locate_set" {n = split($2, p, "/"); printf "%s%s %d/%d", s, p[n], $3, $4; s = ", "}' "$l")
+l_low=$(awk '$1 == "locate_set" && $4 > 0 {a = $3 / $4; if (m == "" || a < m) m = a} END {printf "%.3f", m + 0}' "$l")
+l_wrong=$(awk '$1 == "locate_set" {w += $6} END {print w + 0}' "$l")
+l_rate=$(awk '$1 == "locate_rate" {print $2; exit}' "$l"); l_rate=${l_rate:-0}
+l_ratio=$(awk '$1 == "locate_rate" {print $4; exit}' "$l")
+l_load=$(awk '$1 == "locate_load_ms" {print $2; exit}' "$l")
+[[ -n $l_sets && -n $l_load ]] || broken+=("could not parse the locate_eval output")
+printf 'locate: %s correct; units load in %s ms; %s locations/s on report bodies (%sx slower than lower-casing them)\n' \
+    "$l_sets" "$l_load" "$l_rate" "$l_ratio"
+printf 'locate accuracy (lowest set) = %s, target >= 0.95  %s\n' "$l_low" "$(verdict "${l_sets:+1}" "$l_low" ">=" 0.95)"
+printf 'locate confident wrong on ambiguous texts = %s, target 0  %s\n' "$l_wrong" "$(verdict "${l_sets:+1}" "$l_wrong" "<" 1)"
+printf 'locate speed = %s/s, target >= 20000      %s\n' "$l_rate" "$(verdict "$l_rate" "$l_rate" ">=" 20000)"
 in_flight() {  # in_flight STORED ANSWERED
     if (( $1 < $2 )); then echo "LOST $(($2 - $1))"
     elif (( $1 == $2 )); then echo "equal"

@@ -13,12 +13,15 @@
 #include "intake/text.hpp"
 #include "routing/time.hpp"
 #include "server/csrf.hpp"
+#include "server/directory_api.hpp"
 #include "server/detail/await.hpp"
 #include "server/pages.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/report_decoding.hpp"
 #include "server/responses.hpp"
 #include "server/sms_webhooks.hpp"
+#include "server/units.hpp"
+#include "server/units_api.hpp"
 
 namespace hotline::server {
 
@@ -214,7 +217,8 @@ result<storage::classification_override> override_from_json(std::string_view bod
 struct app::impl {
     impl(const config& c, logger& l, const hotline::clock& k, storage::database& d,
          const intake::tracking_codec& tc, const intake::secret_key& master, const server::triage& t,
-         std::function<void()> outbox, acknowledgement_handler ack)
+         const routing::unit_catalog& u, const routing::locator& loc, std::function<void()> outbox,
+         acknowledgement_handler ack)
         : outbox_written(std::move(outbox)),
           on_acknowledgement(std::move(ack)),
           cfg(c),
@@ -223,6 +227,9 @@ struct app::impl {
           db(d),
           codec(tc),
           triage(t),
+          units(u),
+          directory(d, u, k, l),
+          locator(loc),
           token_key(intake::derive_key(master, "operator-token")),
           hasher(intake::derive_key(master, "access-secret")),
           idempotency_key(intake::derive_key(master, "idempotent-secret")),
@@ -243,6 +250,9 @@ struct app::impl {
     storage::database& db;
     const intake::tracking_codec& codec;
     const server::triage& triage;
+    const routing::unit_catalog& units;
+    directory_api directory;  // the admin API of contacts and rosters
+    const routing::locator& locator;
     intake::secret_key token_key;
     std::vector<token_digest> operator_tokens;  // digests of cfg.operator_tokens
     intake::secret_hasher hasher;
@@ -272,6 +282,14 @@ struct app::impl {
     bool operator_authorized(const call& c) const;
     // The classification of a report's fields, as stored with it.
     storage::classification_event classify_report(const intake::report& r) const;
+    // Where a report happened, for routing: the place the reporter picked
+    // or typed, then, when that names no commune, the report's text.
+    routing::location_result locate_report(const intake::report& r) const;
+    // The error for a validated report whose location_code is not a current
+    // unit (the same check for the form and the API).
+    std::optional<error> unknown_location(const intake::report& r) const {
+        return r.location_code ? check_location_code(units, *r.location_code) : std::nullopt;
+    }
     response get_form(call& c);
     awaitable<response> post_form(call& c);
     response get_status_form(call& c);
@@ -316,9 +334,10 @@ struct app::impl {
 
 app::app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
          const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
-         std::function<void()> outbox_written, acknowledgement_handler on_acknowledgement)
-    : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key, triage, std::move(outbox_written),
-                                   std::move(on_acknowledgement))) {}
+         const routing::unit_catalog& units, const routing::locator& locator, std::function<void()> outbox_written,
+         acknowledgement_handler on_acknowledgement)
+    : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key, triage, units, locator,
+                                   std::move(outbox_written), std::move(on_acknowledgement))) {}
 
 app::~app() = default;
 
@@ -402,6 +421,22 @@ awaitable<response> app::impl::route(call& c) {
         r.set(http::field::cache_control, "public, max-age=3600");
         co_return r;
     }
+    if (path == "/static/place.js") {
+        route = "GET /static/place.js";
+        if (!get) co_return not_allowed("GET");
+        auto r = text_response(http::status::ok, std::string(place_js()), "text/javascript; charset=utf-8");
+        r.set(http::field::cache_control, "public, max-age=3600");
+        co_return r;
+    }
+    if (path == "/api/v1/units") {
+        route = "GET /api/v1/units";
+        if (!get) co_return not_allowed("GET");
+        co_return units_api(units, c.req.target(), cfg.home_province);
+    }
+    if (directory_api::handles(path)) {
+        const bool authorized = operator_authorized(c);
+        co_return co_await directory.handle(c.req, c.ctx, path, authorized);
+    }
     if (path == "/webhooks/sms/twilio") {
         route = "POST /webhooks/sms/twilio";
         if (!post) co_return not_allowed("POST");
@@ -451,6 +486,9 @@ awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, i
     nr.request_hash = std::move(request_hash);
     // Pure CPU, microseconds: on this thread, and stored in the same write.
     nr.classification = classify_report(nr.data);
+    // Located here; routed by the writer in the same transaction (the
+    // policy lives in cfg, which outlives every write).
+    nr.routing = storage::routing_request{locate_report(nr.data), &cfg.routing};
     auto receipt = co_await await_storage<storage::receipt>(
         [&](auto done) { db.insert_report(std::move(nr), std::move(done)); });
     if (!receipt) {
@@ -479,6 +517,10 @@ awaitable<response> app::impl::post_report_api(call& c) {
     if (!input) co_return error_response(input.err());
     auto checked = intake::validate(*input, limits);
     if (!checked.ok()) co_return error_response(status_for(checked.errors().front()), checked.errors());
+    if (auto unknown = unknown_location(checked.value())) {
+        const auto status = status_for(*unknown);
+        co_return error_response(status, {std::move(*unknown)});
+    }
     if (!report_limiter.try_take(c.ctx.client_address))
         co_return with_retry_after(error_response(http::status::too_many_requests, "rate_limited",
                                                   "too many reports from this address; try again shortly"),
@@ -549,6 +591,39 @@ awaitable<response> app::impl::get_report_api(call& c, std::string_view code) {
                                                {"received_at", routing::format_rfc3339_utc(st.received_at)},
                                                {"forwarded", st.forwarded},
                                                {"acknowledged", st.acknowledged}});
+}
+
+// ---- location ---------------------------------------------------------------------
+
+namespace {
+
+// Whether `a` says more about where a report happened than `b`.
+bool better_location(const routing::location_result& a, const routing::location_result& b) {
+    if (a.commune_code.has_value() != b.commune_code.has_value()) return a.commune_code.has_value();
+    if (a.province_code.has_value() != b.province_code.has_value()) return a.province_code.has_value();
+    return a.confidence > b.confidence;
+}
+
+}  // namespace
+
+routing::location_result app::impl::locate_report(const intake::report& r) const {
+    routing::location_result place;
+    const bool given = (r.location_code && !r.location_code->empty()) || (r.location_text && !r.location_text->empty());
+    if (given) {
+        routing::location_query q;
+        if (r.location_code) q.unit_code = *r.location_code;
+        if (r.location_text) q.text = *r.location_text;
+        place = locator.locate(q);
+        if (place.commune_code) return place;
+    }
+    // The story often names the place ("... ở xã Hải Yên"); within the
+    // province already found, if any.
+    routing::location_query q;
+    q.text = r.text;
+    if (place.province_code) q.province_code = *place.province_code;
+    auto from_text = locator.locate(q);
+    if (place.province_code && from_text.province_code != place.province_code) return place;
+    return better_location(from_text, place) ? from_text : place;
 }
 
 // ---- classification ---------------------------------------------------------------
@@ -740,6 +815,8 @@ awaitable<response> app::impl::post_form(call& c) {
                              {make_error("csrf_failed", "the form expired; press Send again")});
     auto checked = intake::validate(report_input_from_form(form), limits);
     if (!checked.ok()) co_return show_again(http::status::unprocessable_entity, checked.errors());
+    if (auto unknown = unknown_location(checked.value()))
+        co_return show_again(http::status::unprocessable_entity, {std::move(*unknown)});
     if (!report_limiter.try_take(c.ctx.client_address))
         co_return with_retry_after(
             show_again(http::status::too_many_requests, {make_error("rate_limited", "too many reports")}),
@@ -838,13 +915,22 @@ awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provi
     // The body becomes the text of a new report; for a follow-up the
     // verdict is not used (details added later are not reclassified yet).
     std::optional<storage::classification_event> verdict = triage.classify(in.body);
+    // Where the body places the report: used for a new report and for a
+    // place sent in answer to "which commune?".
+    routing::location_query where;
+    where.text = in.body;
+    std::optional<storage::routing_request> routing_input(
+        storage::routing_request{locator.locate(where), &cfg.routing});
     storage::sms_options opts;
     opts.policy.silent = cfg.sms_silent;
     opts.policy.follow_up_window = cfg.sms_follow_up_window;
     opts.policy.replies_per_hour = cfg.sms_replies_per_hour;
     opts.outbox_channel = std::move(outbox_channel);
     auto outcome = co_await await_storage<storage::sms_outcome>(
-        [&](auto done) { db.receive_sms(std::move(in), std::move(opts), std::move(verdict), std::move(done)); });
+        [&](auto done) {
+            db.receive_sms(std::move(in), std::move(opts), std::move(verdict), std::move(routing_input),
+                           std::move(done));
+        });
     if (!outcome) {
         log.error("sms_not_stored", {{"provider", provider}, {"code", outcome.err().code}});
         co_return outcome;

@@ -12,6 +12,10 @@
 //   POST /report                        form submission -> receipt page
 //   GET  /status, POST /status          status look-up form and page
 //   GET  /static/site.css               stylesheet
+//   GET  /static/place.js               the place field's type-ahead script
+//   GET  /api/v1/units?q=               place type-ahead (server/units_api.hpp)
+//   /api/v1/contacts…, /api/v1/directory/…, GET /api/v1/on-duty
+//                                       the directory's admin API (server/directory_api.hpp)
 //   POST /webhooks/sms/twilio           Twilio inbound SMS (X-Twilio-Signature), TwiML reply
 //   POST /webhooks/sms/android          SMS Gateway for Android (X-Signature, X-Timestamp)
 //   POST /webhooks/sms/generic          other gateways (X-Hotline-Signature, X-Hotline-Timestamp)
@@ -26,6 +30,8 @@
 
 #include "intake/clock.hpp"
 #include "intake/tracking_code.hpp"
+#include "routing/locate.hpp"
+#include "routing/units.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
 #include "server/log.hpp"
@@ -44,10 +50,14 @@ class app {
 public:
     // `outbox_written` is called after a committed write put a message in
     // the outbox (the dispatcher's notify()). Every new report is classified
-    // with `triage` and its `classified` event stored with it.
+    // with `triage` and its `classified` event stored with it. `units` answers
+    // the place type-ahead and checks the location_code of every report.
+    // Every new report (web, API or SMS) is located with `locator` and
+    // routed by cfg.routing in the write that stores it.
     app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
         const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
-        std::function<void()> outbox_written, acknowledgement_handler on_acknowledgement);
+        const routing::unit_catalog& units, const routing::locator& locator, std::function<void()> outbox_written,
+        acknowledgement_handler on_acknowledgement);
     ~app();
 
     boost::asio::awaitable<response> handle(request& req, request_context& ctx);

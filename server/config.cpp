@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -131,6 +132,112 @@ result<void> set_log_level(config& c, const toml::node& n, const std::string& ke
     return {};
 }
 
+// ---- [routing] ----------------------------------------------------------------
+
+result<void> set_home_province(config& c, const toml::node& n, const std::string& key) {
+    if (!n.is_string())
+        return config_error(key, fmt::format("{} must be a string (a province code such as \"20\")", key));
+    const std::string& v = n.as_string()->get();
+    for (const char ch : v)
+        if (ch < '0' || ch > '9')
+            return config_error(key, fmt::format("{} must be a province code of digits such as \"20\", or empty", key));
+    c.home_province = v;
+    return {};
+}
+
+// An array of strings each of which `parse` accepts; `what` names the values
+// in the message ("a role", "an urgency").
+template <class T, class Parse>
+result<std::vector<T>> parse_names(const toml::node& n, const std::string& key, std::string_view what, Parse parse) {
+    const auto* arr = n.as_array();
+    if (!arr) return config_error(key, fmt::format("{} must be an array of strings", key));
+    std::vector<T> out;
+    for (const auto& item : *arr) {
+        if (!item.is_string()) return config_error(key, fmt::format("{} must hold only strings", key));
+        const std::string& v = item.as_string()->get();
+        const std::optional<T> parsed = parse(v);
+        if (!parsed) return config_error(key, fmt::format("{}: \"{}\" is not {}", key, v, what));
+        if (std::find(out.begin(), out.end(), *parsed) != out.end())
+            return config_error(key, fmt::format("{}: \"{}\" is listed twice", key, v));
+        out.push_back(*parsed);
+    }
+    return out;
+}
+
+constexpr std::string_view role_names =
+    "a role (commune_child_protection, commune_police, commune_chair, province_coordinator, "
+    "province_police, hotline_supervisor)";
+
+result<std::vector<routing::role>> parse_roles(const toml::node& n, const std::string& key) {
+    return parse_names<routing::role>(n, key, role_names, [](std::string_view v) { return routing::parse_role(v); });
+}
+
+result<routing::routing_rule> parse_rule(const toml::node& n, const std::string& prefix) {
+    const auto* tbl = n.as_table();
+    if (!tbl) return config_error(prefix, fmt::format("{} must be a table ([[routing.rules]])", prefix));
+    routing::routing_rule rule;
+    bool named = false;
+    for (auto&& [k, node] : *tbl) {
+        const std::string name(k.str());
+        const std::string key = prefix + "." + name;
+        if (name == "name") {
+            if (!node.is_string() || node.as_string()->get().empty())
+                return config_error(key, fmt::format("{} must be a non-empty string", key));
+            rule.name = node.as_string()->get();
+            named = true;
+        } else if (name == "urgencies") {
+            auto v = parse_names<intake::urgency>(node, key, "an urgency (emergency, high, normal, low)",
+                                                  [](std::string_view s) { return intake::parse_urgency(s); });
+            if (!v) return std::move(v).err();
+            rule.urgencies = std::move(*v);
+        } else if (name == "categories") {
+            // Checked against the category labels by routing_policy::validate.
+            auto v = parse_names<std::string>(node, key, "a category",
+                                              [](std::string_view s) { return std::optional<std::string>(s); });
+            if (!v) return std::move(v).err();
+            rule.categories = std::move(*v);
+        } else if (name == "roles") {
+            auto v = parse_roles(node, key);
+            if (!v) return std::move(v).err();
+            rule.roles = std::move(*v);
+        } else if (name == "hotline_queue" || name == "stop") {
+            if (!node.is_boolean()) return config_error(key, fmt::format("{} must be true or false", key));
+            (name == "stop" ? rule.stop : rule.hotline_queue) = *node.value<bool>();
+        } else {
+            return config_error(key, fmt::format("unknown key {}", key));
+        }
+    }
+    if (!named)
+        return config_error(prefix + ".name", fmt::format("{}.name is missing: every rule needs a name", prefix));
+    return rule;
+}
+
+// [[routing.rules]]: the whole list replaces the default rules.
+result<void> set_routing_rules(config& c, const toml::node& n, const std::string& key) {
+    const auto* arr = n.as_array();
+    if (!arr) return config_error(key, fmt::format("{} must be an array of tables ([[{}]])", key, key));
+    routing::routing_policy p = c.routing;
+    p.rules.clear();
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        auto rule = parse_rule((*arr)[i], fmt::format("{}[{}]", key, i));
+        if (!rule) return std::move(rule).err();
+        p.rules.push_back(std::move(*rule));
+    }
+    if (auto r = p.validate(); !r) {
+        error e = std::move(r).err();
+        return config_error(e.field.empty() ? key : e.field, e.message);
+    }
+    c.routing.rules = std::move(p.rules);
+    return {};
+}
+
+result<void> set_routing_fallback(config& c, const toml::node& n, const std::string& key) {
+    auto v = parse_roles(n, key);
+    if (!v) return std::move(v).err();
+    c.routing.fallback = std::move(*v);
+    return {};
+}
+
 const std::map<std::string, setter>& setters() {
     static const std::map<std::string, setter> table{
         {"server.listen", set_listen},
@@ -166,6 +273,9 @@ const std::map<std::string, setter>& setters() {
         {"outbox.backoff_max_s", duration_key(&config::outbox_backoff_max, 1, 86400, "seconds")},
         {"outbox.max_attempts", integer_key(&config::outbox_max_attempts, 1, 1000)},
         {"triage.lexicon", string_key(&config::triage_lexicon, false)},
+        {"routing.home_province", set_home_province},
+        {"routing.rules", set_routing_rules},
+        {"routing.fallback", set_routing_fallback},
         {"api.operator_tokens", set_operator_tokens},
         {"log.level", set_log_level},
     };
@@ -175,7 +285,8 @@ const std::map<std::string, setter>& setters() {
 result<void> apply_table(config& c, const toml::table& tbl, const std::string& prefix) {
     for (auto&& [k, node] : tbl) {
         const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-        if (node.is_table()) {
+        const auto it = setters().find(key);
+        if (node.is_table() && it == setters().end()) {
             bool known = false;
             for (const auto& [name, _] : setters())
                 if (name.starts_with(key + ".")) known = true;
@@ -183,7 +294,6 @@ result<void> apply_table(config& c, const toml::table& tbl, const std::string& p
             if (auto r = apply_table(c, *node.as_table(), key); !r) return r;
             continue;
         }
-        const auto it = setters().find(key);
         if (it == setters().end()) return config_error(key, fmt::format("unknown key {}", key));
         if (auto r = it->second(c, node, key); !r) return r;
     }

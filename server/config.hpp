@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "intake/result.hpp"
+#include "routing/rules.hpp"
 
 namespace hotline::server {
 
@@ -67,6 +68,15 @@ struct config {
 
     // [triage]
     std::string triage_lexicon;                     // lexicon file; empty: the copy built into the binary
+
+    // [routing]
+    // The deployment's province (a current province code such as "20"), preferred
+    // when a report names no province; empty: none. Checked against the unit
+    // catalog when the server starts, not here.
+    std::string home_province;
+    // Who gets a new report first ([[routing.rules]] and routing.fallback).
+    // A file that lists rules replaces the default rules as a whole.
+    routing::routing_policy routing = routing::routing_policy::defaults();
 
     // [api]
     // Bearer tokens of operators (POST/GET /api/v1/reports/{code}/classification);

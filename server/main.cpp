@@ -1,4 +1,4 @@
-// The composition root: `hotline serve | migrate | classify | version`.
+// The composition root: `hotline serve | migrate | classify | import | export | version`.
 //
 // Configuration is read once here and passed by reference; nothing else in
 // the program reads files for settings or the environment.
@@ -24,13 +24,17 @@
 
 #include "intake/clock.hpp"
 #include "intake/tracking_code.hpp"
+#include "routing/locate.hpp"
 #include "server/app.hpp"
 #include "server/config.hpp"
+#include "server/directory_cli.hpp"
 #include "server/dispatcher.hpp"
 #include "server/http_server.hpp"
 #include "server/keys.hpp"
+#include "server/locate_cli.hpp"
 #include "server/log.hpp"
 #include "server/triage.hpp"
+#include "server/units.hpp"
 #include "storage/database.hpp"
 
 namespace {
@@ -46,6 +50,9 @@ constexpr std::string_view usage_text =
     "usage: hotline serve   [--config FILE] [--listen ADDR:PORT] [--db PATH] [--port-file FILE]\n"
     "       hotline migrate [--config FILE] [--db PATH]\n"
     "       hotline classify [--lexicon FILE]   < JSON lines {\"id\",\"text\"}\n"
+    "       hotline locate [--home-province CODE]   < JSON lines {\"id\",\"text\"}\n"
+    "       hotline import contacts|rosters FILE [--config FILE] [--db PATH]\n"
+    "       hotline export contacts|rosters [--config FILE] [--db PATH]\n"
     "       hotline version\n";
 
 struct options {
@@ -134,6 +141,22 @@ int serve(const options& o) {
     // Refused before anything is opened: a malformed lexicon is a configuration error.
     const auto triage = build_triage(cfg.triage_lexicon);
     if (!triage) return exit_usage;
+    // The units are built into the binary: failing to load them is a broken
+    // build, found before anything is opened.
+    const auto units = server::load_builtin_units();
+    if (!units) {
+        std::cerr << fmt::format("hotline: the built-in administrative units do not load: {}\n", units.err().message);
+        return exit_failure;
+    }
+    if (!cfg.home_province.empty() && !units->find_province(cfg.home_province)) {
+        std::cerr << fmt::format("hotline: invalid configuration: routing.home_province \"{}\" is not the code of "
+                                 "a current province\n",
+                                 cfg.home_province);
+        return exit_usage;
+    }
+    // Built once: every new report is located with it and routed by
+    // cfg.routing (checked when the configuration was read).
+    const routing::locator locator(*units, cfg.home_province);
 
     hotline::system_clock clock;
     server::logger log(cfg.level, clock, std::cerr);
@@ -168,7 +191,7 @@ int serve(const options& o) {
                                                                       cfg.android_password, tls));
 
     server::app application(
-        cfg, log, clock, **db, codec, *master, *triage, [&outbox] { outbox.notify(); },
+        cfg, log, clock, **db, codec, *master, *triage, *units, locator, [&outbox] { outbox.notify(); },
         [&log](const storage::sms_outcome& o) {
             log.info("acknowledgement_received", {{"sms_id", o.message_id},
                                                   {"report_id", o.report_id ? static_cast<std::int64_t>(*o.report_id) : -1},
@@ -219,6 +242,7 @@ int serve(const options& o) {
                            {"port", http.port()},
                            {"threads", cfg.threads},
                            {"lexicon", triage->lexicon},
+                           {"communes", units->communes().size()},
                            {"database", cfg.db_path}});
 
     std::vector<std::thread> threads;
@@ -325,6 +349,30 @@ int main(int argc, char** argv) {
             return exit_failure;
         }
     }
+    if (cmd == "import" || cmd == "export") {
+        // contacts|rosters [FILE] among the usual --config and --db flags.
+        std::vector<std::string> words, flags;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (!args[i].starts_with("--")) {
+                words.push_back(args[i]);
+                continue;
+            }
+            flags.push_back(args[i]);
+            if (i + 1 < args.size()) flags.push_back(args[++i]);
+        }
+        const auto o = parse_options(flags, false);
+        if (!o) return exit_usage;
+        const auto cfg = build_config(*o);
+        if (!cfg) return exit_usage;
+        try {
+            return cmd == "import" ? server::run_import(words, cfg->db_path, std::cout, std::cerr)
+                                   : server::run_export(words, cfg->db_path, std::cout, std::cerr);
+        } catch (const std::exception& e) {
+            std::cerr << fmt::format("hotline: fatal: {}\n", e.what());
+            return exit_failure;
+        }
+    }
+    if (cmd == "locate") return server::run_locate(args, std::cin, std::cout, std::cerr);
     if (cmd == "classify") {
         try {
             return classify(args);

@@ -17,6 +17,12 @@
 
 namespace hotline::server {
 
+namespace detail {
+// server/cmake/embed_file.cmake writes these from server/static/place.js.
+extern const unsigned char builtin_place_js_bytes[];
+extern const std::size_t builtin_place_js_size;
+}  // namespace detail
+
 using detail::sid;
 
 namespace {
@@ -241,6 +247,10 @@ public:
 
     lang language() const noexcept { return l_; }
 
+    // The alert box's link for errors of `field` goes to the control of
+    // `target` (for a field with no visible control of its own).
+    void link_errors(std::string_view field, std::string_view target) { link_to_[field] = target; }
+
     std::string_view value(std::string_view name) const {
         if (values_ == nullptr) return {};
         const auto it = values_->find(std::string(name));
@@ -280,7 +290,9 @@ public:
             out += "</p>\n<ul class=\"alert-list\">\n";
             for (const error* e : field_errors_) {
                 out += "<li><a href=\"#";
-                out += html_escape(field_id(e->field));
+                const auto target = link_to_.find(e->field);
+                out += html_escape(field_id(target != link_to_.end() ? target->second
+                                                                     : std::string_view(e->field)));
                 out += "\">";
                 const auto it = labels.find(e->field);
                 out += it != labels.end() ? tr(l_, it->second) : std::string_view(e->field);
@@ -378,6 +390,7 @@ private:
     lang l_;
     const std::map<std::string, std::string>* values_;
     message_fn message_;
+    std::map<std::string_view, std::string_view> link_to_;
     std::vector<const error*> field_errors_;
     std::vector<const error*> top_errors_;
 };
@@ -487,6 +500,53 @@ std::string hidden(std::string_view name, std::string_view value) {
     out += "\" value=\"";
     out += escape_typed(value);
     out += "\">\n";
+    return out;
+}
+
+// The place field. Without JavaScript it is free text. /static/place.js
+// turns it into a combobox that suggests communes from /api/v1/units and
+// puts the code of the one picked into the hidden `location_code`. An error
+// about that code is shown with the text (the code has no control of its
+// own) and the code is not put back, so sending again goes with the words
+// alone.
+std::string place_field(const form_context& f) {
+    constexpr std::string_view text_name = "location_text";
+    constexpr std::string_view code_name = "location_code";
+    const lang l = f.language();
+    const bool text_error = f.has_error(text_name);
+    const bool code_error = f.has_error(code_name);
+
+    std::string out = "<div class=\"field place-field";
+    if (text_error || code_error) out += " has-error";
+    out += "\">\n";
+    out += f.label(text_name, sid::location_label, sid::optional_marker);
+    out += f.hint(text_name, sid::location_hint);
+    out += f.error_block(text_name);
+    out += f.error_block(code_name);
+    out += "<input type=\"text\" id=\"";
+    out += field_id(text_name);
+    out += "\" name=\"";
+    out += text_name;
+    out += "\" maxlength=\"1000\" aria-describedby=\"";
+    out += hint_id(text_name);
+    if (text_error) out += concat({" ", error_id(text_name)});
+    if (code_error) out += concat({" ", error_id(code_name)});
+    out += "\"";
+    if (text_error || code_error) out += " aria-invalid=\"true\"";
+    out += " autocomplete=\"off\" data-units-url=\"/api/v1/units\" data-msg-count=\"";
+    out += tr(l, sid::place_suggestions_count);
+    out += "\" data-msg-none=\"";
+    out += tr(l, sid::place_no_suggestions);
+    out += "\" value=\"";
+    out += escape_typed(f.value(text_name));
+    out += "\">\n";
+    out += "<input type=\"hidden\" id=\"";
+    out += field_id(code_name);
+    out += "\" name=\"";
+    out += code_name;
+    out += "\" value=\"";
+    if (!code_error) out += escape_typed(f.value(code_name));
+    out += "\">\n</div>\n";
     return out;
 }
 
@@ -683,6 +743,8 @@ std::string error_message(lang l, const error& e) {
              : field == "access_secret" ? sid::msg_invalid_access_secret
              : field == "tracking_code" ? sid::msg_invalid_code
                                         : sid::msg_invalid_value;
+    } else if (code == "unknown_unit") {
+        id = sid::msg_unknown_unit;
     } else if (code == "invalid_phone") {
         id = sid::msg_invalid_phone;
     } else if (code == "csrf_failed") {
@@ -704,14 +766,16 @@ std::string render_report_form(lang l, const report_form& f) {
     const std::vector<std::string_view> reporter_fields{
         "reporter_name", "reporter_phone", "reporter_address", "contact_ok",
         "keep_identity_secret"};
-    std::vector<std::string_view> fields{"text", "location_text"};
+    std::vector<std::string_view> fields{"text", "location_text", "location_code"};
     fields.insert(fields.end(), child_fields.begin(), child_fields.end());
     fields.insert(fields.end(), reporter_fields.begin(), reporter_fields.end());
 
-    const form_context ctx(l, &f.values, f.errors, fields);
+    form_context ctx(l, &f.values, f.errors, fields);
+    ctx.link_errors("location_code", "location_text");
     const std::map<std::string_view, sid> labels{
         {"text", sid::text_label},
         {"location_text", sid::location_label},
+        {"location_code", sid::location_label},
         {"child_name", sid::child_name_label},
         {"child_age", sid::child_age_label},
         {"child_age_estimated", sid::child_age_estimated_label},
@@ -760,11 +824,7 @@ std::string render_report_form(lang l, const report_form& f) {
                    .maxlength = 5000, .extra_attrs = " required",
                    .marker = sid::required_marker},
                   8);
-    m += textarea(ctx,
-                  {.name = "location_text", .label = sid::location_label,
-                   .hint = sid::location_hint, .maxlength = 1000,
-                   .marker = sid::optional_marker},
-                  2);
+    m += place_field(ctx);
 
     std::string child;
     child += text_input(ctx, {.name = "child_name", .label = sid::child_name_label,
@@ -803,6 +863,8 @@ std::string render_report_form(lang l, const report_form& f) {
     m += "<p class=\"secondary-link\">";
     m += button_link(with_lang("/status", l), tr(l, sid::status_link_text), "plain-link");
     m += "</p>\n";
+    // The place field's suggestions; the form works the same without them.
+    m += "<script src=\"/static/place.js\" defer></script>\n";
     return page(l, tr(l, sid::form_title), m);
 }
 
@@ -1020,5 +1082,9 @@ std::string render_error_page(lang l, int http_status, std::string_view message)
 }
 
 std::string_view site_css() noexcept { return detail::pages_css; }
+
+std::string_view place_js() noexcept {
+    return {reinterpret_cast<const char*>(detail::builtin_place_js_bytes), detail::builtin_place_js_size};
+}
 
 }  // namespace hotline::server

@@ -5,7 +5,9 @@
 //
 // Every page links only to the site's own stylesheet (/static/site.css) and
 // has no inline script or style, so the strict Content-Security-Policy the
-// server sends holds. Every page shows a "quick exit" link that leaves the
+// server sends holds. The report form also loads the site's own
+// /static/place.js, which adds suggestions to the place field; every page
+// works the same without it. Every page shows a "quick exit" link that leaves the
 // site at once and the emergency numbers 111, 113 and 115.
 
 #include <map>
@@ -32,6 +34,9 @@ std::string html_escape(std::string_view s);
 // `not_found`, `invalid_code`).
 std::string error_message(lang l, const error& e);
 
+// The place is free text (`location_text`) plus the hidden `location_code`
+// of a commune picked from the suggestions; an error naming either is shown
+// next to the place field.
 struct report_form {
     std::map<std::string, std::string> values;  // field name -> what was typed (kept on errors)
     std::vector<error> errors;                  // shown next to their fields; field "" on top
@@ -68,5 +73,9 @@ std::string render_error_page(lang l, int http_status, std::string_view message)
 
 // The stylesheet served at /static/site.css.
 std::string_view site_css() noexcept;
+
+// The script served at /static/place.js (server/static/place.js, built in):
+// the place field's type-ahead.
+std::string_view place_js() noexcept;
 
 }  // namespace hotline::server

@@ -1,5 +1,6 @@
 #include "server/report_decoding.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
@@ -55,11 +56,20 @@ error wrong_type(std::string_view field, std::string_view expected) {
 }  // namespace
 
 result<report_input> report_input_from_json(std::string_view body) {
-    if (!intake::is_valid_utf8(body))
-        return make_error("invalid_utf8", "the request body is not valid UTF-8");
+    // The parsed tree lives only until its strings are copied out: it is
+    // built in a buffer on the stack (a report fits; more spills to the heap)
+    // and released at once rather than node by node.
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource arena(buffer, sizeof buffer);
     boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(body, ec);
-    if (ec) return make_error("malformed_json", fmt::format("the request body is not valid JSON: {}", ec.message()));
+    const boost::json::value v = boost::json::parse(body, ec, &arena);
+    // Boost.JSON accepts only strict UTF-8 (in strings; anything else outside
+    // them is a syntax error), so a parsed body needs no separate check: the
+    // bytes are looked at again only to tell a client which of the two is wrong.
+    if (ec) {
+        if (!intake::is_valid_utf8(body)) return make_error("invalid_utf8", "the request body is not valid UTF-8");
+        return make_error("malformed_json", fmt::format("the request body is not valid JSON: {}", ec.message()));
+    }
     if (!v.is_object()) return make_error("malformed_json", "the request body must be a JSON object");
 
     report_input in;

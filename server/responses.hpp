@@ -6,7 +6,7 @@
 // `Referrer-Policy: no-referrer` and `Cache-Control: no-store` (answers may
 // hold a tracking code or a secret); HTML responses also carry a strict
 // Content-Security-Policy that allows only the site's own stylesheet and
-// form posts to itself, and forbids framing.
+// scripts, requests and form posts to itself, and forbids framing.
 
 #include <boost/beast/http.hpp>
 #include <boost/json/value.hpp>
@@ -23,8 +23,8 @@ namespace http = boost::beast::http;
 using response = http::response<http::string_body>;
 
 inline constexpr std::string_view content_security_policy =
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'";
+    "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 // The HTTP status for an error code of any module. Unknown codes are 500.
 http::status status_for(const error& e) noexcept;

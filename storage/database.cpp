@@ -78,7 +78,7 @@ constexpr std::string_view report_columns =
     "id, tracking_code, channel, received_at, state, text, location_text, location_code, "
     "child_name, child_age, child_age_estimated, child_sex, child_condition, perpetrator_relation, "
     "reporter_name, reporter_phone, reporter_address, contact_ok, keep_identity_secret, "
-    "secret_salt, secret_hash";
+    "secret_salt, secret_hash, commune_code, province_code";
 
 result<report_record> read_report_row(const statement& st) {
     report_record rec;
@@ -109,6 +109,8 @@ result<report_record> read_report_row(const statement& st) {
     d.reporter_address = st.column_optional_text(16);
     d.contact_ok = st.column_int64(17) != 0;
     d.keep_identity_secret = st.column_int64(18) != 0;
+    rec.commune_code = st.column_optional_text(21);
+    rec.province_code = st.column_optional_text(22);
     std::memcpy(rec.secret.salt.data(), salt.data(), salt.size());
     std::memcpy(rec.secret.hash.data(), hash.data(), hash.size());
     return rec;
@@ -285,18 +287,38 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
     std::optional<std::string> phone;
     if (d.reporter_phone) phone = detail::encode_phone(*d.reporter_phone);
 
+    // The plan is made before the report row exists so that the row is
+    // inserted with its final state; it only reads the directory.
+    std::optional<routing::route_plan> plan;
+    std::string_view state = "received";
+    const std::optional<std::string>* commune = nullptr;
+    const std::optional<std::string>* province = nullptr;
+    static const std::optional<std::string> none;
+    if (r.routing) {
+        const auto level = r.classification ? r.classification->result.level : intake::urgency::normal;
+        static const std::vector<std::string> no_categories;
+        const auto& categories = r.classification ? r.classification->result.categories : no_categories;
+        auto p = detail::plan_route(c, *r.routing, level, categories, r.received_at);
+        if (!p) return std::move(p).err();
+        plan = std::move(*p);
+        state = detail::reaches_contact(*plan) ? "routed" : "unrouted";
+        commune = &r.routing->location.commune_code;
+        province = &r.routing->location.province_code;
+    }
+
     auto rep = prepare_bound(
         c,
         "INSERT INTO reports (id, tracking_code, channel, received_at, state, text, location_text, "
         "location_code, child_name, child_age, child_age_estimated, child_sex, child_condition, "
         "perpetrator_relation, reporter_name, reporter_phone, reporter_address, contact_ok, "
-        "keep_identity_secret, secret_salt, secret_hash) "
-        "VALUES (?1, ?2, ?3, ?4, 'received', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        "?18, ?19, ?20)",
+        "keep_identity_secret, secret_salt, secret_hash, commune_code, province_code) "
+        "VALUES (?1, ?2, ?3, ?4, ?23, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+        "?18, ?19, ?20, ?21, ?22)",
         row_id, code, channel, at, d.text, d.location_text, d.location_code, d.child_name, age,
         d.child_age_estimated, intake::to_string(d.sex), d.child_condition, d.perpetrator_relation,
         d.reporter_name, phone, d.reporter_address, d.contact_ok, d.keep_identity_secret,
-        std::span<const std::uint8_t>(r.secret.salt), std::span<const std::uint8_t>(r.secret.hash));
+        std::span<const std::uint8_t>(r.secret.salt), std::span<const std::uint8_t>(r.secret.hash),
+        commune ? *commune : none, province ? *province : none, state);
     if (!rep) return std::move(rep).err();
     if (auto x = (*rep)->run(); !x) return std::move(x).err();
 
@@ -314,6 +336,9 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
                                        row_id, at, classified_data(*r.classification));
             !x)
             return std::move(x).err();
+    }
+    if (plan) {
+        if (auto x = detail::write_route(c, row_id, *r.routing, *plan, r.received_at); !x) return std::move(x).err();
     }
     return receipt{*id, std::move(code), r.received_at, false};
 }
@@ -499,14 +524,22 @@ void database::receive_sms(inbound_sms m, sms_options o, completion<sms_outcome>
 
 void database::receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
                            completion<sms_outcome> done) {
+    receive_sms(std::move(m), std::move(o), std::move(classification), std::nullopt, std::move(done));
+}
+
+void database::receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
+                           std::optional<routing_request> routing, completion<sms_outcome> done) {
     impl* self = impl_.get();
     write<sms_outcome>(
-        [self, m = std::move(m), o = std::move(o), cls = std::move(classification)](connection& c) {
-            return detail::receive_sms(c, m, o, self->codec, [self, &c, &cls](const new_report& r) {
-                if (!cls) return self->insert_row(c, r);
-                new_report classified = r;
-                classified.classification = cls;
-                return self->insert_row(c, classified);
+        [self, m = std::move(m), o = std::move(o), cls = std::move(classification),
+         routing = std::move(routing)](connection& c) {
+            const routing_request* route = routing ? &*routing : nullptr;
+            return detail::receive_sms(c, m, o, self->codec, route, [self, &c, &cls, route](const new_report& r) {
+                if (!cls && !route) return self->insert_row(c, r);
+                new_report full = r;
+                full.classification = cls;
+                if (route) full.routing = *route;
+                return self->insert_row(c, full);
             });
         },
         std::move(done));
@@ -599,7 +632,8 @@ void database::report_status_of(std::uint64_t id, completion<std::optional<repor
             auto st = prepare_bound(
                 c,
                 "SELECT state, received_at, "
-                "EXISTS (SELECT 1 FROM events WHERE report_id = r.id AND kind = 'routed'), "
+                "EXISTS (SELECT 1 FROM assignments WHERE report_id = r.id AND contact_id IS NOT NULL AND "
+                "role IN ('commune_child_protection', 'commune_police', 'commune_chair')), "
                 "EXISTS (SELECT 1 FROM events WHERE report_id = r.id AND kind = 'acknowledged') "
                 "FROM reports AS r WHERE id = ?1",
                 static_cast<std::int64_t>(id));

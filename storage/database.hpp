@@ -37,6 +37,7 @@
 #include "intake/report.hpp"
 #include "intake/result.hpp"
 #include "intake/tracking_code.hpp"
+#include "storage/assignments.hpp"
 #include "storage/sms.hpp"
 #include "storage/sqlite.hpp"
 
@@ -106,6 +107,13 @@ struct new_report {
     // When set, the `classified` event is written with the report (after its
     // `received` event), in the same transaction. Not written on a replay.
     std::optional<classification_event> classification;
+    // When set, the report is routed in the same write (storage/assignments.hpp):
+    // by the classification's urgency and categories (normal and none
+    // without one), events `located` and `routed` after `classified`, its
+    // assignments, its resolved commune and province, and state `routed` or
+    // `unrouted` instead of `received`. A routing error fails the write.
+    // Not done on a replay.
+    std::optional<routing_request> routing;
 };
 
 struct receipt {
@@ -123,13 +131,15 @@ struct report_record {
     report_state state = report_state::received;
     intake::report data;
     intake::secret_hash secret;
+    std::optional<std::string> commune_code;   // resolved by routing, null while unknown
+    std::optional<std::string> province_code;
 };
 
 // What a reporter may learn about their report: no names, no internals.
 struct report_status {
     report_state state = report_state::received;
     time_point received_at;
-    bool forwarded = false;      // an assignment to a commune contact exists
+    bool forwarded = false;      // the report is assigned to a contact of a commune role
     bool acknowledged = false;   // somebody acknowledged it
 };
 
@@ -171,6 +181,12 @@ public:
     // verdict on m.body, which becomes the report's text.
     void receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
                      completion<sms_outcome> done);
+    // The same, routed (see new_report::routing): `routing.location` is where
+    // m.body places the report. A new report is routed with it; a location
+    // added to an open report that has no commune yet is located, and routed
+    // again when it finds one (detail::route_late_location).
+    void receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
+                     std::optional<routing_request> routing, completion<sms_outcome> done);
 
     // Appends a `classification_overridden` event (see classification_override)
     // and completes with its event id. Fails with `not_found` when the report

@@ -107,7 +107,7 @@ result<sender_lookup> sender_state(connection& c, const std::string& phone, std:
     auto st = prepare_bound(c,
                             "SELECT s.opted_out, s.open_report_id, s.open_report_at, s.needs_location, "
                             "(SELECT count(*) FROM sms_messages WHERE sender = ?1 AND received_at > ?2), "
-                            "(SELECT id FROM contacts WHERE phone = ?3 AND active = 1) "
+                            "(SELECT id FROM contacts WHERE phone = ?3 AND active = 1 ORDER BY id LIMIT 1) "
                             "FROM (SELECT 1) LEFT JOIN sms_senders AS s ON s.phone = ?1",
                             phone, at - rate_window.count(), contact_phone);
     if (!st) return std::move(st).err();
@@ -148,7 +148,8 @@ result<std::optional<std::string>> tracking_code_of(connection& c, std::uint64_t
 namespace detail {
 
 result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_options& o,
-                                const intake::tracking_codec& codec, const report_inserter& insert_report) {
+                                const intake::tracking_codec& codec, const routing_request* routing,
+                                const report_inserter& insert_report) {
     // A gateway retry: the first answer, nothing new.
     {
         auto replay = stored_outcome(c, m);
@@ -164,8 +165,9 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
     const intake::sms_sender_state& sender = lookup->state;
 
     const intake::sms_command command = intake::parse_sms_command(m.body);
-    // Until location resolution exists no message is known to name a place.
-    intake::sms_decision decision = intake::decide_sms(sender, command, false, o.policy, m.received_at);
+    // A body that names a commune needs no "which commune?" reply.
+    const bool names_place = routing && routing->location.commune_code.has_value();
+    intake::sms_decision decision = intake::decide_sms(sender, command, names_place, o.policy, m.received_at);
     using intake::sms_action;
     using intake::sms_reply;
     if ((decision.action == sms_action::add_location || decision.action == sms_action::add_detail) &&
@@ -297,6 +299,9 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
                                phone, at);
             !r)
             return std::move(r).err();
+        if (routing) {
+            if (auto r = route_late_location(c, *report_id, *routing, m.received_at); !r) return std::move(r).err();
+        }
         break;
     }
     case sms_action::add_detail: {
@@ -338,22 +343,5 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
 }
 
 }  // namespace detail
-
-result<std::uint64_t> upsert_contact(connection& c, const std::string& name, const std::string& role,
-                                     const std::string& unit_code, const std::string& phone, bool active) {
-    if (phone.empty()) return make_error("invalid_value", "a contact needs a phone number", "phone");
-    if (name.empty()) return make_error("invalid_value", "a contact needs a name", "name");
-    if (role.empty()) return make_error("invalid_value", "a contact needs a role", "role");
-    auto st = prepare_bound(c,
-                            "INSERT INTO contacts (name, role, unit_code, phone, active) VALUES (?1, ?2, ?3, ?4, ?5) "
-                            "ON CONFLICT (phone) DO UPDATE SET name = excluded.name, role = excluded.role, "
-                            "unit_code = excluded.unit_code, active = excluded.active RETURNING id",
-                            name, role, unit_code, phone, active);
-    if (!st) return std::move(st).err();
-    auto row = (*st)->step();
-    if (!row) return std::move(row).err();
-    if (*row != step_result::row) return failure("sqlite: upsert returned no id");
-    return static_cast<std::uint64_t>((*st)->column_int64(0));
-}
 
 }  // namespace hotline::storage

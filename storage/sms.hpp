@@ -62,8 +62,9 @@ struct sms_outcome {
 // intake::decide_sms to it (see sms.hpp in intake). The sender's state comes
 // from earlier messages of the same number: its opt-out, whether it belongs to
 // an active contact, its messages in the last hour (received_at within the
-// hour before m.received_at), and its latest report. No message is taken to
-// name a place yet (has_location = false). Then, by action:
+// hour before m.received_at), and its latest report. A message names a place
+// (has_location) when it comes with a routing request whose location has a
+// commune. Then, by action:
 //   - new_report: a report with channel `sms`, the message body as text, the
 //     sender as reporter_phone, m.secret, and its `received` event; when the
 //     number wrote an earlier report, an event `linked` with data
@@ -83,13 +84,8 @@ struct sms_outcome {
 // when sms_options::outbox_channel is set. Events are dated m.received_at;
 // the outbox row is created (and due) at m.received_at. Contacts are looked
 // up by m.from as stored in contacts.phone (officers' numbers are not
-// passed through the phone column).
-
-// Contacts known to the SMS channel (a minimal directory; the routing work
-// extends it): adds or updates (name, role, unit, active) the contact with
-// this phone number and returns its id. Refuses an empty phone, name or role
-// with `invalid_value`. Runs in a write job.
-result<std::uint64_t> upsert_contact(connection& c, const std::string& name, const std::string& role,
-                                     const std::string& unit_code, const std::string& phone, bool active);
+// passed through the phone column); when several active contacts share the
+// number (one person in two roles), the one with the lowest id. Contacts
+// are kept by storage/directory.hpp.
 
 }  // namespace hotline::storage

@@ -143,6 +143,34 @@ textarea { resize: vertical; min-height: 6rem; line-height: 1.45; }
 .check label { margin: 0; padding: 0.5rem 0; font-weight: 400; }
 .check-field { margin-bottom: 0.75rem; }
 
+/* The place field's suggestions (added by place.js): a list under the field,
+   each option a full-width tap target. */
+.place-field { position: relative; }
+.place-options {
+  position: absolute;
+  left: 0;
+  right: 0;
+  z-index: 5;
+  margin: 0.125rem 0 0;
+  padding: 0;
+  list-style: none;
+  max-height: 18rem;
+  overflow-y: auto;
+  background: #fff;
+  border: 2px solid #333;
+  border-radius: 0.25rem;
+  box-shadow: 0 0.25rem 0.75rem rgba(0, 0, 0, 0.2);
+}
+.place-options[hidden] { display: none; }
+.place-option {
+  min-height: 44px;
+  padding: 0.625rem 0.75rem;
+  border-bottom: 1px solid #d0d0d0;
+  cursor: pointer;
+}
+.place-option:last-child { border-bottom: 0; }
+.place-option[aria-selected="true"], .place-option:hover { background: #0b3d91; color: #fff; }
+
 details.group { margin: 0 0 1.25rem; border: 2px solid #bbb; border-radius: 0.5rem; padding: 0 0.75rem; }
 details.group[open] { padding-bottom: 0.5rem; }
 summary {

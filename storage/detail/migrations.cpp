@@ -154,7 +154,113 @@ CREATE TABLE sms_senders (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 2> all = {migration_1, migration_2};
+// The directory and routing (issue 5): contacts get a stable key (the id the
+// directory's CSV files use), a checked role, notification channels and an
+// update time; a number may belong to several contacts (one person can hold
+// two roles), so it is indexed, not unique. Rosters are a weekly pattern of
+// shifts in Vietnam's local time plus dated overrides; assignments give a
+// report to a contact, or to a queue when nobody can take it.
+constexpr std::string_view migration_3 = R"sql(
+CREATE TABLE contacts_v3 (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT    NOT NULL UNIQUE CHECK (length(key) BETWEEN 1 AND 64),
+    name        TEXT    NOT NULL CHECK (length(name) > 0),
+    role        TEXT    NOT NULL
+                CHECK (role IN ('commune_child_protection', 'commune_police', 'commune_chair',
+                                'province_coordinator', 'province_police', 'hotline_supervisor')),
+    unit_code   TEXT    NOT NULL,
+    phone       TEXT    NOT NULL CHECK (phone GLOB '+[1-9]*'),
+    channels    TEXT    NOT NULL DEFAULT 'sms',
+    webhook_url TEXT,
+    active      INTEGER NOT NULL CHECK (active IN (0, 1)),
+    updated_at  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+INSERT INTO contacts_v3 (id, key, name, role, unit_code, phone, active)
+SELECT id, 'contact-' || id, name,
+       CASE WHEN role IN ('commune_child_protection', 'commune_police', 'commune_chair',
+                          'province_coordinator', 'province_police', 'hotline_supervisor')
+            THEN role ELSE 'hotline_supervisor' END,
+       unit_code, phone, active
+FROM contacts;
+
+DROP TABLE contacts;
+ALTER TABLE contacts_v3 RENAME TO contacts;
+CREATE INDEX contacts_by_phone ON contacts (phone);
+CREATE INDEX contacts_by_unit_role ON contacts (unit_code, role) WHERE active = 1;
+
+-- A weekly shift: `days` is a bit set of the days it starts on (bit 0 =
+-- Monday ... bit 6 = Sunday); minutes since local midnight. A shift whose
+-- end is not after its start runs past midnight into the next day; start =
+-- end is 24 hours.
+CREATE TABLE roster_shifts (
+    id           INTEGER PRIMARY KEY,
+    contact_id   INTEGER NOT NULL REFERENCES contacts (id),
+    days         INTEGER NOT NULL CHECK (days BETWEEN 1 AND 127),
+    start_minute INTEGER NOT NULL CHECK (start_minute BETWEEN 0 AND 1439),
+    end_minute   INTEGER NOT NULL CHECK (end_minute BETWEEN 0 AND 1439)
+) STRICT;
+CREATE INDEX roster_shifts_by_contact ON roster_shifts (contact_id);
+
+-- A dated exception: `on` puts the contact on duty, `off` takes them off
+-- (leave, a swap). Dates are local 'YYYY-MM-DD', both inclusive; without
+-- minutes it covers whole days, with them the window applies on each date
+-- (crossing midnight like a shift).
+CREATE TABLE roster_overrides (
+    id           INTEGER PRIMARY KEY,
+    contact_id   INTEGER NOT NULL REFERENCES contacts (id),
+    kind         TEXT    NOT NULL CHECK (kind IN ('on', 'off')),
+    from_date    TEXT    NOT NULL CHECK (from_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    to_date      TEXT    NOT NULL CHECK (to_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+                                         AND to_date >= from_date),
+    start_minute INTEGER CHECK (start_minute BETWEEN 0 AND 1439),
+    end_minute   INTEGER CHECK (end_minute BETWEEN 0 AND 1439),
+    note         TEXT,
+    CHECK ((start_minute IS NULL) = (end_minute IS NULL))
+) STRICT;
+CREATE INDEX roster_overrides_by_contact ON roster_overrides (contact_id, to_date);
+
+-- A report given to a contact (contact_id) or, when nobody can take it, to a
+-- visible queue: the coordinators of a province (unit_code = the province)
+-- or the national hotline. Escalation adds assignments; none is deleted.
+-- The CHECKs compare with = rather than IN (...): rows are written with
+-- every report, and SQLite builds a temporary table for an IN list on each
+-- INSERT, which doubled its cost.
+CREATE TABLE assignments (
+    id              INTEGER PRIMARY KEY,
+    report_id       INTEGER NOT NULL REFERENCES reports (id),
+    contact_id      INTEGER REFERENCES contacts (id),
+    queue           TEXT    CHECK (queue = 'province' OR queue = 'hotline'),
+    role            TEXT,
+    unit_code       TEXT,
+    step            INTEGER NOT NULL DEFAULT 1 CHECK (step >= 1),
+    reason          TEXT    NOT NULL,
+    state           TEXT    NOT NULL DEFAULT 'open'
+                    CHECK (state = 'open' OR state = 'acknowledged' OR state = 'superseded' OR
+                           state = 'cancelled'),
+    created_at      INTEGER NOT NULL,
+    ack_due_at      INTEGER,
+    acknowledged_at INTEGER,
+    acknowledged_by INTEGER REFERENCES contacts (id),
+    acknowledged_via TEXT,
+    CHECK ((contact_id IS NULL) <> (queue IS NULL))
+) STRICT;
+CREATE INDEX assignments_by_report ON assignments (report_id, id);
+CREATE INDEX assignments_by_contact ON assignments (contact_id, state) WHERE contact_id IS NOT NULL;
+CREATE INDEX assignments_queued ON assignments (queue, unit_code, state) WHERE queue IS NOT NULL;
+)sql";
+
+// Where a report was found to have happened (issue 5): the current commune
+// and province the locator resolved, beside what the reporter typed
+// (location_text) or picked (location_code). Null while unknown. Queues and
+// the console select on them.
+constexpr std::string_view migration_4 = R"sql(
+ALTER TABLE reports ADD COLUMN commune_code TEXT;
+ALTER TABLE reports ADD COLUMN province_code TEXT;
+CREATE INDEX reports_by_commune ON reports (commune_code) WHERE commune_code IS NOT NULL;
+)sql";
+
+constexpr std::array<std::string_view, 4> all = {migration_1, migration_2, migration_3, migration_4};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);

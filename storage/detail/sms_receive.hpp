@@ -9,6 +9,7 @@
 
 #include "intake/result.hpp"
 #include "intake/tracking_code.hpp"
+#include "storage/assignments.hpp"
 #include "storage/database.hpp"
 #include "storage/sms.hpp"
 #include "storage/sqlite.hpp"
@@ -17,7 +18,12 @@ namespace hotline::storage::detail {
 
 using report_inserter = std::function<result<receipt>(const new_report&)>;
 
+// `routing`, when not null, is where m.body places the report and the policy:
+// a message whose body names a commune is not asked for one, and a location
+// added to an open report is routed with it (route_late_location). New
+// reports are routed by `insert_report` itself.
 result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_options& o,
-                                const intake::tracking_codec& codec, const report_inserter& insert_report);
+                                const intake::tracking_codec& codec, const routing_request* routing,
+                                const report_inserter& insert_report);
 
 }  // namespace hotline::storage::detail

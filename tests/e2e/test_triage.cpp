@@ -109,9 +109,11 @@ TEST_CASE("triage: a report of a child beaten right now is stored with an emerge
     const std::string code = submit(c, emergency_text);
 
     const auto events = events_in_file(srv.db_path(), code);
-    REQUIRE(events.size() == 2);
+    REQUIRE(events.size() == 4);
     CHECK(events[0].kind == "received");
     CHECK(events[1].kind == "classified");
+    CHECK(events[2].kind == "located");
+    CHECK(events[3].kind == "routed");
     CHECK(events[1].actor == "triage");
     const auto data = json::parse(events[1].data).as_object();
     CHECK(data.at("urgency").as_string() == "emergency");
@@ -130,7 +132,7 @@ TEST_CASE("triage: a report of a child beaten right now is stored with an emerge
     // question too.
     const std::string other = submit(c, "Cho tôi hỏi thủ tục nhận con nuôi cần giấy tờ gì? Cảm ơn.");
     const auto other_events = events_in_file(srv.db_path(), other);
-    REQUIRE(other_events.size() == 2);
+    REQUIRE(other_events.size() == 4);
     CHECK(other_events[1].kind == "classified");
     const auto other_data = json::parse(other_events[1].data).as_object();
     CHECK(urgencies.contains(std::string(other_data.at("urgency").as_string())));
@@ -146,7 +148,7 @@ TEST_CASE("triage: an operator overrides the classification with a new event") {
     const std::string code = submit(c, emergency_text);
     const std::string url = "/api/v1/reports/" + code + "/classification";
     const auto before = events_in_file(srv.db_path(), code);
-    REQUIRE(before.size() == 2);
+    REQUIRE(before.size() == 4);
 
     const std::string good = json::serialize(json::object{{"by", "Trần Văn Đức (tổng đài 111)"},
                                                           {"reason", "Đã gọi lại: cháu đã được đưa đi viện, an toàn."},
@@ -163,7 +165,7 @@ TEST_CASE("triage: an operator overrides the classification with a new event") {
         CHECK(r.status == 401);
         CHECK(c.get(url).status == 401);
         CHECK(c.get(url, bearer(operator_token + "x")).status == 401);
-        CHECK(events_in_file(srv.db_path(), code).size() == 2);
+        CHECK(events_in_file(srv.db_path(), code).size() == before.size());
     }
     SUBCASE("bad fields are refused, naming them") {
         const auto post = [&](json::object o) { return c.post_json(url, json::serialize(o), bearer(operator_token)); };
@@ -200,7 +202,7 @@ TEST_CASE("triage: an operator overrides the classification with a new event") {
         CHECK(error_field_of(r) == "who");
         r = c.post_json(url, "{not json", bearer(operator_token));
         CHECK(r.status == 400);
-        CHECK(events_in_file(srv.db_path(), code).size() == 2);
+        CHECK(events_in_file(srv.db_path(), code).size() == before.size());
     }
     SUBCASE("an unknown code is 404") {
         auto r = c.post_json("/api/v1/reports/2222-2222/classification", good, bearer(operator_token));
@@ -219,13 +221,13 @@ TEST_CASE("triage: an operator overrides the classification with a new event") {
         CHECK(created.at("track").as_string() == "emergency_12h");
 
         const auto after = events_in_file(srv.db_path(), code);
-        REQUIRE(after.size() == 3);
+        REQUIRE(after.size() == 5);
         CHECK(after[1].id == before[1].id);
         CHECK(after[1].kind == "classified");
         CHECK(after[1].data == before[1].data);
-        CHECK(after[2].kind == "classification_overridden");
-        CHECK(after[2].actor == "Trần Văn Đức (tổng đài 111)");
-        const auto data = json::parse(after[2].data).as_object();
+        CHECK(after[4].kind == "classification_overridden");
+        CHECK(after[4].actor == "Trần Văn Đức (tổng đài 111)");
+        const auto data = json::parse(after[4].data).as_object();
         CHECK(data.at("urgency").as_string() == "high");
         CHECK(data.at("track").as_string() == "emergency_12h");
         CHECK(data.at("categories").as_array() == json::array{"physical_violence"});
@@ -263,7 +265,7 @@ TEST_CASE("triage: an operator overrides the classification with a new event") {
         REQUIRE(g.status == 200);
         CHECK(body_of(g).at("current").at("track").as_string() == "emergency_12h");
         CHECK(body_of(g).at("history").as_array().size() == 3);
-        CHECK(events_in_file(srv.db_path(), code).size() == 4);
+        CHECK(events_in_file(srv.db_path(), code).size() == 6);
     }
 }
 

@@ -112,6 +112,99 @@ max_attempts = 3
     CHECK(unknown.err().field == "sms.android.signing_kee");
 }
 
+TEST_CASE("config: [routing] defaults are the routing policy's defaults") {
+    const config c;
+    CHECK(c.home_province.empty());
+    CHECK(c.routing == routing::routing_policy::defaults());
+    CHECK(c.routing.validate().has_value());
+    REQUIRE(c.routing.rules.size() == 4);
+    CHECK(c.routing.rules[0].name == "emergency");
+    CHECK(c.routing.rules[3].hotline_queue);
+    CHECK(c.routing.rules[3].stop);
+}
+
+TEST_CASE("config: [routing] home province, rules and fallback") {
+    const auto c = load_text(R"(
+[routing]
+home_province = "20"
+fallback = ["province_coordinator", "hotline_supervisor"]
+
+[[routing.rules]]
+name = "everything-to-police"
+urgencies = ["emergency", "high"]
+categories = ["physical_violence", "neglect"]
+roles = ["commune_police", "province_police"]
+stop = true
+
+[[routing.rules]]
+name = "queue"
+hotline_queue = true
+)");
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    CHECK(c->home_province == "20");
+    CHECK(c->routing.fallback == std::vector<routing::role>{routing::role::province_coordinator,
+                                                            routing::role::hotline_supervisor});
+    REQUIRE(c->routing.rules.size() == 2);
+    const auto& r0 = c->routing.rules[0];
+    CHECK(r0.name == "everything-to-police");
+    CHECK(r0.urgencies == std::vector<intake::urgency>{intake::urgency::emergency, intake::urgency::high});
+    CHECK(r0.categories == std::vector<std::string>{"physical_violence", "neglect"});
+    CHECK(r0.roles == std::vector<routing::role>{routing::role::commune_police, routing::role::province_police});
+    CHECK(r0.stop);
+    CHECK_FALSE(r0.hotline_queue);
+    const auto& r1 = c->routing.rules[1];
+    CHECK(r1.name == "queue");
+    CHECK(r1.urgencies.empty());
+    CHECK(r1.roles.empty());
+    CHECK(r1.hotline_queue);
+    CHECK_FALSE(r1.stop);
+
+    // Only the home province: the default rules stay.
+    const auto home = load_text("[routing]\nhome_province = \"20\"\n");
+    REQUIRE_MESSAGE(home.has_value(), (home ? "" : home.err().message));
+    CHECK(home->routing == routing::routing_policy::defaults());
+}
+
+TEST_CASE("config: [routing] errors name the key") {
+    struct {
+        std::string toml;
+        std::string key;
+    } const cases[] = {
+        {"[routing]\nhome_province = 20\n", "routing.home_province"},
+        {"[routing]\nhome_province = \"Lang Son\"\n", "routing.home_province"},
+        {"[routing]\nfallback = \"commune_chair\"\n", "routing.fallback"},
+        {"[routing]\nfallback = [\"commune_boss\"]\n", "routing.fallback"},
+        {"[routing]\nfallback = [\"commune_chair\", \"commune_chair\"]\n", "routing.fallback"},
+        {"[routing]\nrules = 3\n", "routing.rules"},
+        {"[routing.rules]\nname = \"x\"\n", "routing.rules"},
+        {"[routing]\nrules = [1]\n", "routing.rules[0]"},
+        {"[[routing.rules]]\nroles = [\"commune_police\"]\n", "routing.rules[0].name"},
+        {"[[routing.rules]]\nname = \"\"\nroles = [\"commune_police\"]\n", "routing.rules[0].name"},
+        {"[[routing.rules]]\nname = \"a\"\nroles = [\"commune_police\"]\n[[routing.rules]]\nname = \"a\"\n"
+         "roles = [\"commune_chair\"]\n",
+         "routing.rules[1].name"},
+        {"[[routing.rules]]\nname = \"a\"\n", "routing.rules[0].roles"},
+        {"[[routing.rules]]\nname = \"a\"\nroles = [\"mayor\"]\n", "routing.rules[0].roles"},
+        {"[[routing.rules]]\nname = \"a\"\nroles = \"commune_police\"\n", "routing.rules[0].roles"},
+        {"[[routing.rules]]\nname = \"a\"\nroles = [\"commune_police\"]\nurgencies = [\"urgent\"]\n",
+         "routing.rules[0].urgencies"},
+        {"[[routing.rules]]\nname = \"a\"\nroles = [\"commune_police\"]\ncategories = [\"theft\"]\n",
+         "routing.rules[0].categories"},
+        {"[[routing.rules]]\nname = \"a\"\nroles = [\"commune_police\"]\nstop = \"yes\"\n", "routing.rules[0].stop"},
+        {"[[routing.rules]]\nname = \"a\"\nhotline_queue = 1\n", "routing.rules[0].hotline_queue"},
+        {"[[routing.rules]]\nname = \"a\"\nroles = [\"commune_police\"]\nrole = [\"x\"]\n", "routing.rules[0].role"},
+        {"[routing]\nhome = \"20\"\n", "routing.home"},
+    };
+    for (const auto& t : cases) {
+        CAPTURE(t.toml);
+        const auto c = load_text(t.toml);
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == t.key);
+        CHECK(contains(c.err().message, t.key));
+    }
+}
+
 TEST_CASE("config: the defaults are the documented ones") {
     const config c;
     CHECK(c.listen_address == "127.0.0.1");

@@ -724,7 +724,7 @@ TEST_CASE("http_client: GET against a real server") {
     CHECK(r.body.empty());
 }
 
-TEST_CASE("http_client: POST with headers and a body; an error status is a value") {
+TEST_CASE("http_client: POST with headers and a body, an error status is a value") {
     io_thread io;
     fake_http_server srv;
     srv.script({503});

@@ -232,7 +232,9 @@ TEST_CASE("report form keeps what was typed, escaped") {
     f.values["location_text"] = "Xã Tân Lập, huyện Đan Phượng cũ, Hà Nội";
     for (lang l : {lang::vi, lang::en}) {
         const auto html = render_report_form(l, f);
-        CHECK_FALSE(contains(html, "<script"));
+        // the only script is the site's own place.js
+        CHECK(count(html, "<script") == 1);
+        CHECK(count(html, "<script src=\"/static/place.js\" defer></script>") == 1);
         CHECK_FALSE(contains(html, "</textarea><script"));
         CHECK(contains(html, "&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#39;single&#39;"));
         CHECK(attr_of(tag_with_id(html, "f-reporter_name"), "value") ==
@@ -252,6 +254,77 @@ TEST_CASE("report form keeps what was typed, escaped") {
     CHECK(count(html, "<details class=\"group\" open>") == 1);
     CHECK(html.find("<details class=\"group\" open>") < html.find("name=\"child_name\""));
     CHECK(html.find("<details class=\"group\">") > html.find("name=\"child_name\""));
+}
+
+TEST_CASE("report form: the place field is free text with a hidden code the script fills") {
+    report_form f = sample_form();
+    for (lang l : {lang::vi, lang::en}) {
+        CAPTURE(to_string(l));
+        const auto html = render_report_form(l, f);
+        const auto place = tag_with_id(html, "f-location_text");
+        CHECK(place.rfind("<input", 0) == 0);
+        CHECK(attr_of(place, "type") == "text");
+        CHECK(attr_of(place, "name") == "location_text");
+        CHECK(attr_of(place, "maxlength") == "1000");
+        CHECK(attr_of(place, "aria-describedby") == "hint-location_text");
+        CHECK(attr_of(place, "data-units-url") == "/api/v1/units");
+        CHECK(attr_of(place, "data-msg-count") == detail::text(l, detail::sid::place_suggestions_count));
+        CHECK(contains(attr_of(place, "data-msg-count"), "{n}"));
+        CHECK(attr_of(place, "data-msg-none") == detail::text(l, detail::sid::place_no_suggestions));
+        // Without the script it is a plain text field: the combobox roles are the script's.
+        CHECK_FALSE(contains(place, "role="));
+        CHECK_FALSE(contains(place, "aria-invalid"));
+        const auto code = tag_with_id(html, "f-location_code");
+        CHECK(code == "<input type=\"hidden\" id=\"f-location_code\" name=\"location_code\" value=\"\">");
+        // the code travels inside the place field's block, right after the text
+        CHECK(html.find("id=\"f-location_text\"") < html.find("id=\"f-location_code\""));
+        CHECK(html.find("<div class=\"field place-field\">") < html.find("id=\"f-location_text\""));
+    }
+
+    f.values["location_text"] = "thôn Nà Pàn, Phường Lương Văn Tri, Lạng Sơn";
+    f.values["location_code"] = "05983";
+    const auto kept = render_report_form(lang::vi, f);
+    CHECK(attr_of(tag_with_id(kept, "f-location_text"), "value") == "thôn Nà Pàn, Phường Lương Văn Tri, Lạng Sơn");
+    CHECK(attr_of(tag_with_id(kept, "f-location_code"), "value") == "05983");
+
+    f.values["location_code"] = "\"><script>x</script>";
+    const auto escaped = render_report_form(lang::vi, f);
+    CHECK(count(escaped, "<script") == 1);
+    CHECK(attr_of(tag_with_id(escaped, "f-location_code"), "value") == "&quot;&gt;&lt;script&gt;x&lt;/script&gt;");
+}
+
+TEST_CASE("report form: an unknown place code is shown next to the place field, the code dropped") {
+    report_form f = sample_form();
+    f.values["location_text"] = "Phường Lương Văn Tri, Lạng Sơn";
+    f.values["location_code"] = "99999";
+    f.errors.push_back({"unknown_unit", "location_code \"99999\" is not ...", "location_code"});
+    for (lang l : {lang::vi, lang::en}) {
+        CAPTURE(to_string(l));
+        const auto html = render_report_form(l, f);
+        const std::string msg = html_escape(error_message(l, f.errors.front()));
+        CHECK(msg == html_escape(detail::text(l, detail::sid::msg_unknown_unit)));
+        // next to the field, inside its block, and the field points to it
+        const auto block = html.find("<div class=\"field place-field has-error\">");
+        REQUIRE(block != std::string::npos);
+        const auto err = html.find("id=\"err-location_code\"");
+        REQUIRE(err != std::string::npos);
+        CHECK(block < err);
+        CHECK(err < html.find("id=\"f-location_text\""));
+        CHECK(html.find(msg, err) < html.find("id=\"f-location_text\""));
+        const auto place = tag_with_id(html, "f-location_text");
+        CHECK(attr_of(place, "aria-describedby") == "hint-location_text err-location_code");
+        CHECK(attr_of(place, "aria-invalid") == "true");
+        // the words are kept; the code is not sent again
+        CHECK(attr_of(place, "value") == "Phường Lương Văn Tri, Lạng Sơn");
+        CHECK(attr_of(tag_with_id(html, "f-location_code"), "value") == "");
+        CHECK_FALSE(contains(html, "99999"));
+        // the summary on top links to the visible field
+        const auto alert = html.find("role=\"alert\"");
+        REQUIRE(alert != std::string::npos);
+        CHECK(html.find("href=\"#f-location_text\"", alert) < html.find("<form"));
+        CHECK_FALSE(contains(html, "href=\"#f-location_code\""));
+    }
+    CHECK(error_message(lang::vi, f.errors.front()) != error_message(lang::en, f.errors.front()));
 }
 
 TEST_CASE("report form: invalid UTF-8 and control characters are not echoed raw") {
@@ -333,7 +406,7 @@ TEST_CASE("report form: a field's error sits next to it, linked by aria-describe
 TEST_CASE("report form: form-level errors on top in a role=alert box") {
     report_form f = sample_form();
     f.errors.push_back({"csrf_failed", "csrf", ""});
-    f.errors.push_back({"invalid_value", "", "location_code"});  // not on the form: on top
+    f.errors.push_back({"invalid_value", "", "reporter_ip"});  // not on the form: on top
     for (lang l : {lang::vi, lang::en}) {
         const auto html = render_report_form(l, f);
         const auto alert = html.find("role=\"alert\"");
@@ -342,9 +415,9 @@ TEST_CASE("report form: form-level errors on top in a role=alert box") {
         const auto msg = html.find(html_escape(error_message(l, {"csrf_failed", "", ""})));
         CHECK(msg > alert);
         CHECK(msg < form);
-        const auto loc = html.find(html_escape(error_message(l, {"invalid_value", "", "location_code"})));
-        CHECK(loc > alert);
-        CHECK(loc < form);
+        const auto other = html.find(html_escape(error_message(l, {"invalid_value", "", "reporter_ip"})));
+        CHECK(other > alert);
+        CHECK(other < form);
         CHECK_FALSE(contains(html, "aria-invalid"));
         // what was typed is still there
         CHECK(contains(html, "Đứa bé nhà bên bị đánh hằng ngày</textarea>"));
@@ -352,10 +425,14 @@ TEST_CASE("report form: form-level errors on top in a role=alert box") {
     CHECK_FALSE(contains(render_report_form(lang::vi, sample_form()), "role=\"alert\""));
 }
 
-TEST_CASE("no script, no inline style, only the site stylesheet, on every page") {
+TEST_CASE("no inline script or style, only the site's own stylesheet and script, on every page") {
     for (const auto& [name, html] : all_pages()) {
         CAPTURE(name);
-        CHECK_FALSE(contains(html, "<script"));
+        // The report form loads the place field's script from the site; no
+        // other page has any.
+        const bool form = name.starts_with("form");
+        CHECK(count(html, "<script") == (form ? 1 : 0));
+        CHECK(count(html, "<script src=\"/static/place.js\" defer></script>") == (form ? 1 : 0));
         CHECK_FALSE(contains(html, "style="));
         CHECK_FALSE(contains(html, "<style"));
         CHECK_FALSE(contains(html, "javascript:"));
@@ -558,6 +635,7 @@ TEST_CASE("error_message: every known code in both languages, distinct from the 
         {"invalid_value", "", "child_age"},
         {"invalid_value", "", "child_sex"},
         {"invalid_value", "", "location_code"},
+        {"unknown_unit", "", "location_code"},
         {"invalid_value", "", "access_secret"},
         {"invalid_value", "", "something_else"},
         {"invalid_phone", "", "reporter_phone"},

@@ -406,8 +406,31 @@ TEST_CASE("database: report status") {
     CHECK_FALSE(s->forwarded);
     CHECK_FALSE(s->acknowledged);
 
+    // Forwarded means given to somebody in the commune: not a queue, not the province.
+    auto assign = [&](std::string sql) {
+        ok(await<int>([&](auto done) {
+            db->write<int>(
+                [&, sql](connection& c) -> result<int> {
+                    if (auto r = c.exec(sql); !r) return std::move(r).err();
+                    return 0;
+                },
+                done);
+        }));
+    };
     add_event("viewed");
     add_event("routed");
+    const std::string id = std::to_string(rc.id);
+    assign("INSERT INTO assignments (report_id, queue, unit_code, reason, created_at) VALUES (" + id +
+           ", 'province', '20', 'test', 0)");
+    assign("INSERT INTO contacts (id, key, name, role, unit_code, phone, active) VALUES "
+           "(1, 'coord', 'C', 'province_coordinator', '20', '+84900000001', 1), "
+           "(2, 'cp', 'P', 'commune_child_protection', '05983', '+84900000002', 1)");
+    assign("INSERT INTO assignments (report_id, contact_id, role, unit_code, reason, created_at) VALUES (" + id +
+           ", 1, 'province_coordinator', '20', 'test', 0)");
+    s = status();
+    CHECK_FALSE(s->forwarded);
+    assign("INSERT INTO assignments (report_id, contact_id, role, unit_code, reason, created_at) VALUES (" + id +
+           ", 2, 'commune_child_protection', '05983', 'test', 0)");
     s = status();
     CHECK(s->forwarded);
     CHECK_FALSE(s->acknowledged);
@@ -609,7 +632,7 @@ TEST_CASE("database: free-running concurrent writers and readers") {
     CHECK(db->commits() <= db->writes_committed());
 }
 
-TEST_CASE("database: a failing write is rolled back alone; the rest of its batch commits") {
+TEST_CASE("database: a failing write is rolled back alone, the rest of its batch commits") {
     temp_dir dir;
     auto db = open_db(opts_for(dir));
 
@@ -962,7 +985,7 @@ TEST_CASE("database: when the classified event cannot be written, neither is the
     CHECK(events_of(*db, rc.id).size() == 1);
 }
 
-TEST_CASE("database: an SMS that files a report stores its classification; a follow-up does not") {
+TEST_CASE("database: an SMS that files a report stores its classification, a follow-up does not") {
     temp_dir dir;
     auto db = open_db(opts_for(dir));
     inbound_sms m;
@@ -1000,7 +1023,7 @@ TEST_CASE("database: an SMS that files a report stores its classification; a fol
     CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
 }
 
-TEST_CASE("database: an override is a new event; the classified one stays; history lists both") {
+TEST_CASE("database: an override is a new event, the classified one stays, history lists both") {
     temp_dir dir;
     auto db = open_db(opts_for(dir));
     auto r = full_report(16);

@@ -399,8 +399,7 @@ TEST_CASE("migration 2 on a database of version 1 keeps its data") {
         CHECK(ok(detail::schema_version(c)) == 1);
     }
     auto db = open_db(dir);
-    CHECK(read_int(*db, "PRAGMA user_version") == 2);
-    CHECK(latest_schema_version() == 2);
+    CHECK(read_int(*db, "PRAGMA user_version") == latest_schema_version());
     auto rec = ok(await<std::optional<report_record>>([&](auto done) { db->find_report(7, done); }));
     REQUIRE(rec.has_value());
     CHECK(rec->data.text == "bao cu");

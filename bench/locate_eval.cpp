@@ -1,0 +1,245 @@
+// locate_eval DATA_DIR HOME FILE.jsonl...       (accuracy per set, load time, speed)
+// locate_eval DATA_DIR HOME --explain TEXT...   (the answer for each text)
+//
+// Quality of the locator on labelled JSON lines
+// ({"id","text","accept":[codes],"province"?,"null_ok"?}, scored as
+// /work/shared/data/locate/README.md says: a commune in `accept`; or, when
+// `accept` is empty, no commune and the right province; or, with `null_ok`,
+// no commune), the time to load the unit tables of DATA_DIR (routing/data),
+// and the speed on typical report texts: the labelled texts as typed in a
+// place field, and the same places inside SMS-length report bodies, compared
+// with a plain ASCII lower-casing pass over the same bytes. Lines starting
+// with "locate_" repeat the figures for scripts (bench/run.sh):
+//   locate_load_ms MS
+//   locate_set FILE CORRECT TOTAL CONFIDENT_WRONG CONFIDENT_WRONG_ON_AMBIGUOUS
+//   locate_rate BODIES_PER_S FIELDS_PER_S BASELINE_RATIO
+
+#include "routing/locate.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace json = boost::json;
+using namespace hotline::routing;
+
+namespace {
+
+struct example {
+    std::string id, text;
+    std::vector<std::string> accept;
+    std::optional<std::string> province;
+    bool null_ok = false;
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream o;
+    o << in.rdbuf();
+    return o.str();
+}
+
+std::vector<example> load(const char* path, bool& ok) {
+    std::vector<example> out;
+    std::ifstream in(path);
+    ok = static_cast<bool>(in);
+    if (!ok) std::fprintf(stderr, "%s: cannot read\n", path);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        boost::system::error_code ec;
+        auto v = json::parse(line, ec);
+        if (ec || !v.is_object()) {
+            std::fprintf(stderr, "%s:%d: not a JSON object\n", path, n);
+            ok = false;
+            continue;
+        }
+        const auto& o = v.as_object();
+        example e;
+        if (auto* p = o.if_contains("id"); p && p->is_string()) e.id = p->as_string().c_str();
+        if (auto* p = o.if_contains("text"); p && p->is_string()) e.text = p->as_string().c_str();
+        if (auto* p = o.if_contains("accept"); p && p->is_array())
+            for (const auto& c : p->as_array())
+                if (c.is_string()) e.accept.emplace_back(c.as_string().c_str());
+        if (auto* p = o.if_contains("province"); p && p->is_string()) e.province = p->as_string().c_str();
+        if (auto* p = o.if_contains("null_ok"); p && p->is_bool()) e.null_ok = p->as_bool();
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+bool correct(const example& e, const location_result& r) {
+    if (r.commune_code) return std::find(e.accept.begin(), e.accept.end(), *r.commune_code) != e.accept.end();
+    if (e.null_ok) return true;
+    if (e.accept.empty()) return r.province_code == e.province;
+    return false;
+}
+
+struct score {
+    int n = 0, right = 0, confident_wrong = 0, confident_wrong_ambiguous = 0;
+};
+
+score evaluate(const locator& loc, const char* path, const std::vector<example>& ex) {
+    score s;
+    std::vector<std::string> wrong;
+    for (const auto& e : ex) {
+        const auto r = loc.locate({{}, {}, e.text});
+        ++s.n;
+        if (correct(e, r)) {
+            ++s.right;
+            continue;
+        }
+        if (r.commune_code) {
+            ++s.confident_wrong;
+            if (e.accept.empty() || e.null_ok) ++s.confident_wrong_ambiguous;
+        }
+        std::string want = e.accept.empty() ? "null/" + e.province.value_or("null") : "";
+        for (const auto& a : e.accept) want += (want.empty() ? "" : "|") + a;
+        if (e.null_ok) want += " (null ok)";
+        wrong.push_back(e.id + ": got " + r.commune_code.value_or("null") + "/" + r.province_code.value_or("null") +
+                        " want " + want + "  [" + r.matched + "]  " + e.text);
+    }
+    std::printf("== %s (%d examples)\n", path, s.n);
+    std::printf("correct                 %d/%d = %.3f\n", s.right, s.n, s.n ? double(s.right) / s.n : 0.0);
+    std::printf("confident wrong commune %d (on ambiguous texts: %d)\n", s.confident_wrong,
+                s.confident_wrong_ambiguous);
+    std::printf("wrong (%zu):", wrong.size());
+    for (const auto& w : wrong) std::printf("\n  %s", w.c_str());
+    std::printf("\nlocate_set %s %d %d %d %d\n\n", path, s.right, s.n, s.confident_wrong, s.confident_wrong_ambiguous);
+    return s;
+}
+
+// Report bodies around a place, the way SMS and web reports read.
+constexpr const char* templates[] = {
+    "Tôi muốn báo tin: có một bé gái khoảng 8 tuổi thường xuyên bị bố dượng đánh đập, nhà ở {}, mong các cơ quan "
+    "chức năng sớm can thiệp giúp cháu.",
+    "Chao anh chi, em la hang xom, thay chau be bi me ke bo doi va nhot trong nha nhieu ngay roi, dia chi {}, xin "
+    "hay den giup chau som.",
+    "{}. Bé trai 6 tuổi bị bỏ rơi, không ai chăm sóc, hàng xóm cho ăn. Xin cảm ơn.",
+    "Khẩn cấp: trẻ bị xâm hại tại {} tối qua, gia đình rất hoang mang, chưa báo công an.",
+};
+
+void speed(const locator& loc, const std::vector<example>& all) {
+    if (all.empty()) return;
+    std::vector<std::string> fields, bodies;
+    for (const auto& e : all) fields.push_back(e.text);
+    std::size_t k = 0;
+    for (const auto& e : all) {
+        std::string t = templates[k++ % std::size(templates)];
+        t.replace(t.find("{}"), 2, e.text);
+        bodies.push_back(std::move(t));
+    }
+    using clock = std::chrono::steady_clock;
+    std::size_t sink = 0;
+    const auto rate = [&](const std::vector<std::string>& texts) {
+        std::size_t count = 0;
+        const auto t0 = clock::now();
+        double secs = 0;
+        while (secs < 1.0) {
+            for (const auto& t : texts) {
+                const auto r = loc.locate({{}, {}, t});
+                sink += r.candidates.size() + (r.commune_code ? 1 : 0);
+            }
+            count += texts.size();
+            secs = std::chrono::duration<double>(clock::now() - t0).count();
+        }
+        return count / secs;
+    };
+    const auto baseline = [&](const std::vector<std::string>& texts) {
+        std::string buf;
+        std::size_t count = 0;
+        const auto t0 = clock::now();
+        double secs = 0;
+        while (secs < 0.5) {
+            for (const auto& t : texts) {
+                buf.assign(t);
+                for (auto& c : buf)
+                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+                sink += static_cast<unsigned char>(buf[buf.size() / 2]);
+            }
+            count += texts.size();
+            secs = std::chrono::duration<double>(clock::now() - t0).count();
+        }
+        return count / secs;
+    };
+    const auto avg_bytes = [](const std::vector<std::string>& v) {
+        std::size_t b = 0;
+        for (const auto& s : v) b += s.size();
+        return double(b) / v.size();
+    };
+    const double f = rate(fields), fb = baseline(fields);
+    const double b = rate(bodies), bb = baseline(bodies);
+    std::printf("== speed (one core; %zu texts)\n", fields.size());
+    std::printf("place fields (%.0f bytes avg)   %8.0f locations/s; lower-casing %9.0f/s, ratio %.0fx\n",
+                avg_bytes(fields), f, fb, fb / f);
+    std::printf("report bodies (%.0f bytes avg) %8.0f locations/s; lower-casing %9.0f/s, ratio %.0fx\n",
+                avg_bytes(bodies), b, bb, bb / b);
+    std::printf("target >= 20000 locations/s on report bodies: %s\n", b >= 20000 ? "PASS" : "MISS");
+    std::printf("locate_rate %.0f %.0f %.1f\n", b, f, bb / b);
+    std::printf("(sink %zu)\n", sink % 10);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 4) {
+        std::fprintf(stderr, "usage: %s DATA_DIR HOME_PROVINCE FILE.jsonl...\n"
+                             "       %s DATA_DIR HOME_PROVINCE --explain TEXT...\n", argv[0], argv[0]);
+        return 2;
+    }
+    const std::string dir = argv[1];
+    const std::string texts[6] = {read_file(dir + "/provinces.csv"),        read_file(dir + "/communes.csv"),
+                                  read_file(dir + "/legacy_provinces.csv"), read_file(dir + "/legacy_districts.csv"),
+                                  read_file(dir + "/legacy_communes.csv"),  read_file(dir + "/commune_mapping.csv")};
+    const unit_sources src{texts[0], texts[1], texts[2], texts[3], texts[4], texts[5]};
+    using clock = std::chrono::steady_clock;
+    auto loaded = unit_catalog::load(src);
+    if (!loaded) {
+        std::fprintf(stderr, "%s\n", loaded.err().message.c_str());
+        return 1;
+    }
+    double best_ms = 1e9;
+    for (int i = 0; i < 5; ++i) {
+        const auto t0 = clock::now();
+        auto again = unit_catalog::load(src);
+        best_ms = std::min(best_ms, std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+        if (!again) return 1;
+    }
+    const unit_catalog& units = *loaded;
+    const locator loc(units, argv[2]);
+    if (std::string_view(argv[3]) == "--explain") {
+        for (int i = 4; i < argc; ++i) {
+            const auto r = loc.locate({{}, {}, argv[i]});
+            std::printf("%s\n  commune %s province %s confidence %.2f\n  matched: %s\n  candidates:", argv[i],
+                        r.commune_code.value_or("null").c_str(), r.province_code.value_or("null").c_str(), r.confidence,
+                        r.matched.c_str());
+            for (const auto& c : r.candidates) std::printf(" %s", c.c_str());
+            std::printf("\n");
+        }
+        return 0;
+    }
+    std::printf("catalog load            %.1f ms (best of 5; %zu communes, %zu old communes, %zu mapping rows)\n",
+                best_ms, units.communes().size(), units.legacy_commune_count(), units.mapping_count());
+    std::printf("locate_load_ms %.1f\n\n", best_ms);
+    std::vector<example> all;
+    int rc = 0;
+    for (int i = 3; i < argc; ++i) {
+        bool ok = false;
+        auto ex = load(argv[i], ok);
+        if (!ok) rc = 1;
+        evaluate(loc, argv[i], ex);
+        all.insert(all.end(), ex.begin(), ex.end());
+    }
+    speed(loc, all);
+    return rc;
+}

@@ -1,0 +1,80 @@
+#pragma once
+// The contact directory and rosters in the database (tables `contacts`,
+// `roster_shifts`, `roster_overrides` of migration 3).
+//
+// Every function here runs on a connection the caller got from
+// database::write (writes) or database::read (reads), so a write is one
+// savepoint of a group commit: when it fails, nothing of it is kept.
+// Thread-safety: that of the connection (one thread at a time).
+//
+// Stored forms: contacts.channels is "sms", "webhook" or "sms;webhook";
+// override dates are local "YYYY-MM-DD"; minutes since local midnight.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "intake/clock.hpp"
+#include "intake/result.hpp"
+#include "routing/directory.hpp"
+#include "routing/rules.hpp"
+#include "storage/sqlite.hpp"
+
+namespace hotline::storage {
+
+struct stored_contact {
+    std::int64_t id = 0;
+    routing::contact contact;
+    time_point updated_at;
+};
+
+struct import_summary {
+    std::size_t added = 0;
+    std::size_t updated = 0;
+    std::size_t unchanged = 0;
+};
+
+// Adds or updates contacts by key (contacts not in the list are left as they
+// are; deactivate with active = 0). `at` is recorded as updated_at of rows
+// added or changed. The contacts are taken as given: check them first
+// (routing::parse_contacts_csv, routing::check_contact); the table's CHECKs
+// refuse only the grossest mistakes, and then the write fails whole.
+result<import_summary> import_contacts(connection& c, std::span<const routing::contact> contacts, time_point at);
+
+// Replaces the shifts and overrides of every contact the roster names by the
+// ones given; other contacts' rosters stay. Fails with `unknown_contact`
+// (field = the key, message naming it) when a key is not in the directory.
+// Per contact named: added when it had no roster, updated when it had a
+// different one, unchanged when it had the same (then nothing is written).
+result<import_summary> import_roster(connection& c, const routing::roster& r);
+
+// Replaces the whole roster of the contact `key` (every entry of `r` must
+// name it, else `invalid_value`); an empty roster clears it. Returns whether
+// anything changed. Fails with `not_found` when there is no such contact.
+result<bool> replace_roster(connection& c, std::string_view key, const routing::roster& r);
+
+// Every contact, active or not, by id (the order they were added in).
+result<std::vector<stored_contact>> list_contacts(connection& c);
+result<std::optional<stored_contact>> find_contact(connection& c, std::string_view key);
+// The roster of one contact (by key), or of everybody when `key` is empty:
+// shifts, then overrides, each by contact id and then as they were stored.
+result<routing::roster> load_roster(connection& c, std::string_view key = {});
+
+// The directory as the router sees it, over an open connection (inside the
+// intake transaction). Looks up active contacts of a role in a unit and
+// evaluates their rosters with routing::on_duty, ordered by id (one cached
+// statement per call). Holds a reference to the connection; use it only
+// while that connection is in use by this thread.
+class sql_directory final : public routing::directory_view {
+public:
+    explicit sql_directory(connection& c) noexcept : c_(c) {}
+    result<std::vector<routing::duty_contact>> on_duty(routing::role r, std::string_view unit_code,
+                                                       time_point t) override;
+
+private:
+    connection& c_;
+};
+
+}  // namespace hotline::storage
