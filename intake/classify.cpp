@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -442,6 +443,10 @@ struct classifier::impl {
         // contiguous memory beats hashing a 64-bit key per step.
         std::vector<std::uint32_t> first;  // per node: start of its run in kids (one extra entry)
         std::vector<std::pair<std::int32_t, std::uint32_t>> kids;  // (token id, child node)
+        // `outputs` again as one array (per node, a run of out_entries), so
+        // that the matcher touches one contiguous block, not a vector per node.
+        std::vector<std::uint32_t> out_first;
+        std::vector<std::uint32_t> out_entries;
         void finish(std::size_t vocab_size) {
             root.assign(vocab_size, 0);
             std::vector<std::pair<std::uint64_t, std::uint32_t>> sorted;
@@ -458,6 +463,16 @@ struct classifier::impl {
                 kids.emplace_back(static_cast<std::int32_t>(static_cast<std::uint32_t>(k)), v);
             }
             for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
+            out_first.assign(outputs.size() + 1, 0);
+            out_entries.clear();
+            for (std::size_t i = 0; i < outputs.size(); ++i) {
+                out_entries.insert(out_entries.end(), outputs[i].begin(), outputs[i].end());
+                out_first[i + 1] = static_cast<std::uint32_t>(out_entries.size());
+            }
+        }
+        // The entries ending at `node`, from the flat copy of `outputs`.
+        std::span<const std::uint32_t> ending_at(std::uint32_t node) const {
+            return {out_entries.data() + out_first[node], out_first[node + 1] - out_first[node]};
         }
         std::uint32_t child(std::uint32_t node, std::int32_t tok) const {
             if (node == 0) return static_cast<std::size_t>(tok) < root.size() ? root[static_cast<std::size_t>(tok)] : 0;
@@ -551,25 +566,53 @@ struct classifier::impl {
     std::unordered_map<std::string, vocab_entry, string_hash, std::equal_to<>> vocab;
     std::vector<std::vector<std::int32_t>> rewrite_ids;
 
-    // Read-only copy of `vocab` for classify(): open addressing over one key
-    // buffer with a cheap byte hash. Tokens are a few bytes long, so the
+    // Read-only copy of `vocab` for classify(): open addressing with a cheap
+    // hash over 8-byte chunks. Tokens are a few bytes long, so the
     // general-purpose string hash and node-based buckets cost more than the
-    // comparison itself.
+    // comparison itself. Three tokens in four are in the vocabulary, so a
+    // slot holds what a hit needs (the key's first 8 bytes, its size and its
+    // ids) in one cache line; only keys longer than 8 bytes read `keys`.
     struct flat_vocab {
         struct slot {
-            std::uint32_t off = 0, len = 0;
+            std::uint64_t head = 0;  // chunk(key, 0)
+            std::uint32_t len = 0;   // 0: empty (keys are never empty)
+            std::uint32_t off = 0;   // the key in `keys`
             vocab_entry e;
-            bool used = false;
         };
-        std::string keys;
         std::vector<slot> slots;
+        std::string keys;
         std::size_t mask = 0;
 
-        static std::size_t hash(std::string_view s) {
-            std::uint64_t h = 14695981039346656037ull;  // FNV-1a
-            for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-            return static_cast<std::size_t>(h ^ (h >> 29));
+        // Bytes [at, at + 8) of `s` (fewer at the end) packed in a number.
+        // For two strings of the same size, equal chunks mean equal bytes:
+        // the loads below overlap but together cover every byte.
+        static std::uint64_t chunk(std::string_view s, std::size_t at) {
+            const char* p = s.data() + at;
+            const std::size_t n = std::min<std::size_t>(s.size() - at, 8);
+            std::uint64_t v = 0;
+            if (n == 8) {
+                std::memcpy(&v, p, 8);
+            } else if (n >= 4) {
+                std::uint32_t a, b;
+                std::memcpy(&a, p, 4);
+                std::memcpy(&b, p + n - 4, 4);
+                v = a | (static_cast<std::uint64_t>(b) << 32);
+            } else if (n > 0) {
+                const auto* u = reinterpret_cast<const unsigned char*>(p);
+                v = u[0] | (static_cast<std::uint64_t>(u[n / 2]) << 8) | (static_cast<std::uint64_t>(u[n - 1]) << 16);
+            }
+            return v;
         }
+        static std::uint64_t mix(std::uint64_t h) {
+            h *= 0x9E3779B97F4A7C15ull;
+            return h ^ (h >> 32);
+        }
+        static std::uint64_t hash(std::string_view s, std::uint64_t head) {
+            std::uint64_t h = mix(head ^ (s.size() * 0xFF51AFD7ED558CCDull));
+            for (std::size_t at = 8; at < s.size(); at += 8) h = mix(h ^ chunk(s, at));
+            return h;
+        }
+
         void build(const std::unordered_map<std::string, vocab_entry, string_hash, std::equal_to<>>& m) {
             std::size_t cap = 16;
             while (cap < m.size() * 2) cap *= 2;  // load factor at most 1/2: short probes
@@ -577,17 +620,25 @@ struct classifier::impl {
             mask = cap - 1;
             keys.clear();
             for (const auto& [k, v] : m) {
-                std::size_t i = hash(k) & mask;
-                while (slots[i].used) i = (i + 1) & mask;
-                slots[i] = slot{static_cast<std::uint32_t>(keys.size()), static_cast<std::uint32_t>(k.size()), v, true};
+                if (k.empty()) continue;  // the tokenizer never makes an empty token
+                const std::uint64_t head = chunk(k, 0);
+                std::size_t i = hash(k, head) & mask;
+                while (slots[i].len != 0) i = (i + 1) & mask;
+                slots[i] = slot{head, static_cast<std::uint32_t>(k.size()), static_cast<std::uint32_t>(keys.size()), v};
                 keys += k;
             }
         }
         const vocab_entry* find(std::string_view s) const {
-            for (std::size_t i = hash(s) & mask;; i = (i + 1) & mask) {
+            const std::uint64_t head = chunk(s, 0);
+            for (std::size_t i = hash(s, head) & mask;; i = (i + 1) & mask) {
                 const slot& x = slots[i];
-                if (!x.used) return nullptr;
-                if (x.len == s.size() && std::memcmp(keys.data() + x.off, s.data(), s.size()) == 0) return &x.e;
+                if (x.len == 0) return nullptr;
+                if (x.len != s.size() || x.head != head) continue;
+                if (s.size() <= 8) return &x.e;
+                const std::string_view key(keys.data() + x.off, x.len);
+                bool same = true;
+                for (std::size_t at = 8; at < s.size() && same; at += 8) same = chunk(key, at) == chunk(s, at);
+                if (same) return &x.e;
             }
         }
     };
@@ -622,7 +673,7 @@ struct classifier::impl {
                 if (ids[j] < 0) break;
                 node = t.child(node, ids[j]);
                 if (node == 0) break;
-                for (auto e : t.outputs[node]) {
+                for (auto e : t.ending_at(node)) {
                     const std::uint32_t b = orig ? (*orig)[i] : static_cast<std::uint32_t>(i);
                     const std::uint32_t en = (orig ? (*orig)[j] : static_cast<std::uint32_t>(j)) + 1;
                     out.push_back(match{e, b, en, false, false, entries[e].fam});
@@ -695,13 +746,15 @@ classification classifier::impl::classify(std::string_view text) const {
             continue;
         }
     }
+    // The first match that can contain ms[i] starts at most max_len tokens
+    // before it; as ms is sorted by start, that index only moves forward.
+    std::size_t first = 0;
     for (std::size_t i = 0; i < ms.size(); ++i) {
         if (ms[i].dropped) continue;
         const auto fi = ms[i].fam;
         const std::uint32_t lo = ms[i].tb > max_len ? ms[i].tb - max_len : 0;
-        const auto first = std::lower_bound(ms.begin(), ms.end(), lo,
-                                            [](const match& a, std::uint32_t v) { return a.tb < v; });
-        for (auto j = static_cast<std::size_t>(first - ms.begin()); j < ms.size(); ++j) {
+        while (ms[first].tb < lo) ++first;
+        for (std::size_t j = first; j < ms.size(); ++j) {
             if (i == j || ms[j].dropped) continue;
             if (ms[j].tb > ms[i].tb) break;
             const bool contains = ms[j].tb <= ms[i].tb && ms[j].te >= ms[i].te &&
@@ -869,6 +922,7 @@ classification classifier::impl::classify(std::string_view text) const {
     }
 
     // Evidence, in text order.
+    out.evidence.reserve(ms.size());
     for (const auto& m : ms) {
         if (m.dropped || m.negated) continue;
         const auto& e = entries[m.entry];

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -20,6 +21,30 @@ struct decoded {
 
 bool is_continuation(unsigned char b) noexcept { return (b & 0xC0) == 0x80; }
 
+// Eight bytes at a time for the ASCII stretches that make up most of what
+// people type (all of it when typed without diacritics).
+constexpr std::uint64_t ones = 0x0101010101010101ull;
+constexpr std::uint64_t highs = 0x8080808080808080ull;
+
+std::uint64_t load8(const char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+// True when every byte of `w` is ASCII.
+bool all_ascii(std::uint64_t w) noexcept { return (w & highs) == 0; }
+
+// True when every byte of `w` is printable ASCII (0x20..0x7E). Below 0x20:
+// the classic exact "has a byte less than n" test; 0x7F and up: adding one
+// sets the high bit of 0x7F, and bytes from 0x80 have it already (a carry out
+// of 0xFF only happens in a word that is flagged anyway).
+bool all_printable_ascii(std::uint64_t w) noexcept {
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    const std::uint64_t del_or_more = ((w + ones) | w) & highs;
+    return (below_space | del_or_more) == 0;
+}
+
 // Decodes the code point at the start of the non-empty `s`, or fails.
 //
 // Strict UTF-8 (RFC 3629): no overlong forms (C0, C1 and short E0/F0
@@ -27,7 +52,7 @@ bool is_continuation(unsigned char b) noexcept { return (b & 0xC0) == 0x80; }
 // F5..FF), no truncated sequence. Written out rather than delegated to
 // utf8proc_iterate because older utf8proc releases accepted some of these,
 // and because this sits on the path of every byte a person sends.
-std::optional<decoded> decode_first(std::string_view s) noexcept {
+inline std::optional<decoded> decode_first(std::string_view s) noexcept {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const std::size_t n = s.size();
     const unsigned char b0 = p[0];
@@ -98,6 +123,10 @@ bool is_nfc_stable(std::int32_t cp) noexcept { return cp < 0x300 || (cp >= 0x1E0
 // `s` must be valid UTF-8.
 bool is_nfc_stable(std::string_view s) noexcept {
     while (!s.empty()) {
+        if (s.size() >= 8 && all_ascii(load8(s.data()))) {
+            s.remove_prefix(8);
+            continue;
+        }
         if (static_cast<unsigned char>(s.front()) < 0x80) {
             s.remove_prefix(1);
             continue;
@@ -118,6 +147,10 @@ struct free_deleter {
 
 bool is_valid_utf8(std::string_view s) noexcept {
     while (!s.empty()) {
+        if (s.size() >= 8 && all_ascii(load8(s.data()))) {
+            s.remove_prefix(8);
+            continue;
+        }
         if (static_cast<unsigned char>(s.front()) < 0x80) {  // ASCII needs no decoding
             s.remove_prefix(1);
             continue;
@@ -180,11 +213,20 @@ std::string_view trim(std::string_view s) noexcept {
 }
 
 std::size_t count_code_points(std::string_view s) noexcept {
-    std::size_t n = 0;
-    for (const char c : s)
-        if (!is_continuation(static_cast<unsigned char>(c)))
-            ++n;
-    return n;
+    // Every byte but the continuation bytes (10xxxxxx) starts a code point.
+    std::size_t continuations = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        const std::uint64_t w = load8(s.data() + i);
+        // One flag bit per continuation byte, moved to the bottom of its
+        // byte; the multiplication sums the eight bytes into the top one.
+        const std::uint64_t flags = (w & ~(w << 1) & highs) >> 7;
+        continuations += static_cast<std::size_t>((flags * ones) >> 56);
+    }
+    for (; i < s.size(); ++i)
+        if (is_continuation(static_cast<unsigned char>(s[i])))
+            ++continuations;
+    return s.size() - continuations;
 }
 
 std::optional<std::string> clean_text(std::string_view s) {
@@ -199,12 +241,20 @@ std::optional<std::string> clean_text(std::string_view s) {
     std::size_t run = 0;  // start of the run of bytes kept as they are
     std::size_t i = 0;
     const auto keep_run_until = [&](std::size_t end) { plain.append(s.data() + run, end - run); };
+    std::size_t ascii_seen = 0;  // printable ASCII bytes since the last other byte
     while (i < s.size()) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c < 0x7F) {
             ++i;
+            // Text typed without diacritics is long ASCII stretches: skip them
+            // a word at a time. Vietnamese with diacritics rarely has eight
+            // plain bytes in a row, so it does not pay for the word test.
+            if (++ascii_seen >= 8)
+                while (i + 8 <= s.size() && all_printable_ascii(load8(s.data() + i)))
+                    i += 8;
             continue;
         }
+        ascii_seen = 0;
         if (c < 0x80) {
             if (c == '\t' || c == '\n') {
                 ++i;

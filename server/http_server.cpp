@@ -8,10 +8,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include <array>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -52,6 +54,57 @@ public:
 private:
     asio::steady_timer timer_;
 };
+
+// Feeds the bytes already in `buffer` to `p`, as Beast's read operations do
+// before they read, until the header (or with `whole_message`, the whole
+// request) is parsed. Returns http::error::need_more when more bytes must be
+// read first, or the parser's error.
+beast::error_code parse_buffered(http::request_parser<http::string_body>& p, beast::flat_buffer& buffer,
+                                 bool whole_message) {
+    p.eager(whole_message);
+    beast::error_code ec;
+    while (!(whole_message ? p.is_done() : p.is_header_done())) {
+        if (buffer.size() == 0) return http::error::need_more;
+        const std::size_t used = p.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec) return ec;
+        if (used == 0) return http::error::need_more;
+    }
+    return {};
+}
+
+// The status line and header fields of `res` as Beast's serializer writes
+// them: "HTTP/X.Y ### reason", then each field as stored, in order.
+std::string header_bytes(const response& res) {
+    const unsigned version = res.version();
+    const unsigned code = res.result_int();
+    const auto reason = res.reason();
+    std::size_t size = 13 + reason.size() + 2 + 2;
+    for (const auto& f : res) size += f.name_string().size() + 2 + f.value().size() + 2;
+    std::string h;
+    h.reserve(size);
+    h += "HTTP/";
+    h += static_cast<char>('0' + version / 10);
+    h += '.';
+    h += static_cast<char>('0' + version % 10);
+    h += ' ';
+    h += static_cast<char>('0' + code / 100);
+    h += static_cast<char>('0' + (code / 10) % 10);
+    h += static_cast<char>('0' + code % 10);
+    h += ' ';
+    h.append(reason.data(), reason.size());
+    h += "\r\n";
+    for (const auto& f : res) {
+        const auto name = f.name_string();
+        const auto value = f.value();
+        h.append(name.data(), name.size());
+        h += ": ";
+        h.append(value.data(), value.size());
+        h += "\r\n";
+    }
+    h += "\r\n";
+    return h;
+}
 
 }  // namespace
 
@@ -155,9 +208,18 @@ awaitable<void> session::read_loop() {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(cfg().header_limit));
         parser.body_limit(cfg().body_limit);
-        stream.expires_after(cfg().read_timeout);
-        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, as_tuple_awaitable);
-        (void)hn;
+        // What has arrived is parsed here; only a request still incomplete
+        // goes through Beast's asynchronous reads, which also complete by a
+        // post through the strand when they find everything buffered.
+        bool deadline_set = false;  // the read_timeout of this request runs
+        beast::error_code hec = parse_buffered(parser, buffer, false);
+        if (hec == http::error::need_more) {
+            stream.expires_after(cfg().read_timeout);
+            deadline_set = true;
+            auto [rec, rn] = co_await http::async_read_header(stream, buffer, parser, as_tuple_awaitable);
+            (void)rn;
+            hec = rec;
+        }
         if (!hec && !parser.is_done() && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
             // The interim answer must not interleave with a response being
             // written: wait until everything before it has been sent.
@@ -169,9 +231,12 @@ awaitable<void> session::read_loop() {
             (void)wn;
             if (wec) break;
             stream.expires_after(cfg().read_timeout);
+            deadline_set = true;
         }
         beast::error_code ec = hec;
-        if (!ec) {
+        if (!ec) ec = parse_buffered(parser, buffer, true);
+        if (ec == http::error::need_more) {
+            if (!deadline_set) stream.expires_after(cfg().read_timeout);
             auto [bec, bn] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
             (void)bn;
             ec = bec;
@@ -223,7 +288,9 @@ awaitable<void> session::handle(std::shared_ptr<slot> sl, request req) {
     const bool is_head = req.method() == http::verb::head;
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    const std::string method(req.method_string());
+    const bool log_request = server->log.enabled(log_level::info);
+    std::string method;
+    if (log_request) method = std::string(req.method_string());
 
     response res;
     try {
@@ -239,13 +306,17 @@ awaitable<void> session::handle(std::shared_ptr<slot> sl, request req) {
     res.prepare_payload();
     if (is_head) res.body().clear();  // Content-Length stays that of the GET answer
 
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    server->log.info("request", {{"request_id", ctx.request_id},
-                                 {"method", method},
-                                 {"route", ctx.route.empty() ? std::string("-") : ctx.route},
-                                 {"status", res.result_int()},
-                                 {"latency_us", micros}});
+    // The fields are built only when the line is written: above level info
+    // a request costs no allocations for its log line.
+    if (log_request) {
+        const auto micros =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+        server->log.info("request", {{"request_id", ctx.request_id},
+                                     {"method", method},
+                                     {"route", ctx.route.empty() ? std::string("-") : ctx.route},
+                                     {"status", res.result_int()},
+                                     {"latency_us", micros}});
+    }
     sl->close_after = !res.keep_alive();
     sl->res = std::move(res);
     writer_wake.notify();
@@ -261,8 +332,21 @@ awaitable<void> session::write_loop() {
         if (queue.empty()) break;
         auto sl = queue.front();
         stream.expires_after(cfg().write_timeout);
-        auto [ec, n] = co_await http::async_write(stream, *sl->res, as_tuple_awaitable);
-        (void)n;
+        beast::error_code ec;
+        if (!sl->res->chunked()) {
+            // The bytes Beast's serializer would produce, in one gathered
+            // write: its buffer-sequence machinery costs more CPU than the
+            // rest of a small answer's way out.
+            const std::string head = header_bytes(*sl->res);
+            const std::array<asio::const_buffer, 2> bytes{asio::buffer(head), asio::buffer(sl->res->body())};
+            auto [wec, n] = co_await asio::async_write(stream, bytes, as_tuple_awaitable);
+            (void)n;
+            ec = wec;
+        } else {
+            auto [wec, n] = co_await http::async_write(stream, *sl->res, as_tuple_awaitable);
+            (void)n;
+            ec = wec;
+        }
         queue.pop_front();
         reader_wake.notify();
         if (ec) {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include <utf8proc.h>
@@ -17,6 +18,16 @@ enum class cls : std::uint8_t { other, letter, mark, digit, punct };
 struct cp_info {
     std::int32_t lower = 0;  // lower-case code point
     char folded = 0;         // ASCII letter after folding, 0 when none (keep `lower`)
+    cls kind = cls::other;
+};
+
+// What the token loop copies per code point: the UTF-8 bytes of its lower
+// case (written as 4 bytes, kept as `len`), so that it writes without
+// branching on the encoded length.
+struct cp_out {
+    char lower[4] = {};
+    std::uint8_t len = 0;
+    char folded = 0;  // as in cp_info
     cls kind = cls::other;
 };
 
@@ -80,22 +91,50 @@ cp_info compute(std::int32_t cp) {
     return r;
 }
 
-const std::array<cp_info, table_size>& table() {
+// Writes the UTF-8 form of `cp` at `o` (room for 4 bytes) and returns the end.
+inline char* put_utf8(char* o, std::int32_t cp) {
+    if (cp < 0x80) {
+        *o++ = static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        *o++ = static_cast<char>(0xC0 | (cp >> 6));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = static_cast<char>(0xE0 | (cp >> 12));
+        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = static_cast<char>(0xF0 | (cp >> 18));
+        *o++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        *o++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *o++ = static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+cp_out out_of(const cp_info& i) {
+    cp_out r;
+    r.len = static_cast<std::uint8_t>(put_utf8(r.lower, i.lower) - r.lower);
+    r.folded = i.folded;
+    r.kind = i.kind;
+    return r;
+}
+
+const std::array<cp_out, table_size>& out_table() {
     static const auto* t = [] {
-        auto* a = new std::array<cp_info, table_size>();
-        for (std::int32_t cp = 0; cp < table_size; ++cp) (*a)[static_cast<std::size_t>(cp)] = compute(cp);
+        auto* a = new std::array<cp_out, table_size>();
+        for (std::int32_t cp = 0; cp < table_size; ++cp) (*a)[static_cast<std::size_t>(cp)] = out_of(compute(cp));
         return a;
     }();
     return *t;
 }
 
-inline cp_info info(std::int32_t cp) {
-    if (cp < table_size) return table()[static_cast<std::size_t>(cp)];
-    return compute(cp);
+inline cp_out out_of(std::int32_t cp) {
+    if (cp < table_size) return out_table()[static_cast<std::size_t>(cp)];
+    return out_of(compute(cp));
 }
 
 // Lenient decoder: returns the code point and its length, or cp = -1, len = 1.
-inline std::int32_t decode(const unsigned char* p, std::size_t n, std::size_t& len) {
+[[gnu::always_inline]] inline std::int32_t decode(const unsigned char* p, std::size_t n, std::size_t& len) {
     const unsigned char b0 = p[0];
     if (b0 < 0x80) { len = 1; return b0; }
     auto cont = [&](std::size_t i) { return i < n && (p[i] & 0xC0) == 0x80; };
@@ -117,25 +156,12 @@ inline std::int32_t decode(const unsigned char* p, std::size_t n, std::size_t& l
 }
 
 inline void put_utf8(std::string& s, std::int32_t cp) {
-    if (cp < 0x80) {
-        s.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
+    char buf[4];
+    s.append(buf, static_cast<std::size_t>(put_utf8(buf, cp) - buf));
 }
 
 // Accented form of a token that contains combining marks: NFC, then lower case.
-void compose_token(std::string_view bytes, std::string& out) {
+void compose_token(std::string_view bytes, byte_buffer& out) {
     utf8proc_uint8_t* res = nullptr;
     const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(bytes.data()),
                                 static_cast<utf8proc_ssize_t>(bytes.size()), &res,
@@ -152,14 +178,18 @@ void compose_token(std::string_view bytes, std::string& out) {
         const auto cp = decode(res + i, len - i, l);
         i += l;
         if (cp < 0) continue;
-        put_utf8(out, info(cp).lower);
+        const cp_out o = out_of(cp);
+        out.reserve_more(4);
+        char* e = out.end();
+        std::memcpy(e, o.lower, 4);
+        out.set_end(e + o.len);
     }
 }
 
 // Old-style tone placement at the end of a syllable ("hoà", "doạ", "khoẻ",
 // "thuỷ") rewritten to the new style the lexicon uses ("hòa", "dọa", "khỏe",
 // "thủy"), so both spellings match. `tok` is the accented (NFC, lower) token.
-void canonical_tone(std::string& buf, std::size_t start) {
+void canonical_tone(byte_buffer& buf, std::size_t start) {
     static constexpr std::int32_t toned[3][5] = {
         {0xE0, 0xE1, 0x1EA3, 0xE3, 0x1EA1},    // à á ả ã ạ
         {0xE8, 0xE9, 0x1EBB, 0x1EBD, 0x1EB9},  // è é ẻ ẽ ẹ
@@ -179,13 +209,16 @@ void canonical_tone(std::string& buf, std::size_t start) {
     if (prev == 'u' && last - 1 > start && buf[last - 2] == 'q') return;  // "quý" is already new style
     std::size_t len = 0;
     const auto cp = decode(reinterpret_cast<const unsigned char*>(buf.data() + last), buf.size() - last, len);
+    // The new spelling is never longer than the old (toned vowel + ASCII
+    // letter for ASCII letter + toned vowel), so it fits where the old was.
     for (int v = 0; v < 3; ++v) {
         if ((prev == 'o') != (v < 2)) continue;  // oa, oe / uy
         for (int t = 0; t < 5; ++t) {
             if (toned[v][t] != cp) continue;
-            buf.resize(last - 1);
-            put_utf8(buf, prev == 'o' ? o_tone[t] : u_tone[t]);
-            buf.push_back(plain[v]);
+            buf.truncate(last - 1);
+            char* o = put_utf8(buf.end(), prev == 'o' ? o_tone[t] : u_tone[t]);
+            *o++ = plain[v];
+            buf.set_end(o);
             return;
         }
     }
@@ -193,23 +226,33 @@ void canonical_tone(std::string& buf, std::size_t start) {
 
 }  // namespace
 
+void byte_buffer::grow(std::size_t need) {
+    std::size_t cap = cap_ < 64 ? 64 : cap_ * 2;
+    while (cap < need) cap *= 2;
+    auto bigger = std::make_unique<char[]>(cap);
+    if (size_) std::memcpy(bigger.get(), data_.get(), size_);
+    data_ = std::move(bigger);
+    cap_ = cap;
+}
+
 void tokenize(std::string_view text, token_buffer& out) {
     out.clear();
     out.acc_off.push_back(0);
     out.fold_off.push_back(0);
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
-    // Folded and accented forms are at most about as long as the text; one
-    // reservation avoids regrowing the buffers token by token.
-    out.accented.reserve(n + 16);
-    out.folded.reserve(n + 16);
-    const auto& tab = table();  // looked up once: the static's guard is not free per code point
+    // Lower case takes at most 3 bytes per 2 of the original, so one
+    // reservation is enough unless combining marks need recomposing (which
+    // reserves for itself); the loops below still check per code point.
+    out.accented.reserve_more(n + n / 2 + 16);
+    out.folded.reserve_more(n + n / 2 + 16);
+    const auto& tab = out_table();  // looked up once: the static's guard is not free per code point
     std::size_t i = 0;
     bool boundary = false;
     while (i < n) {
         std::size_t len = 1;
         const auto cp = p[i] < 0x80 ? static_cast<std::int32_t>(p[i]) : decode(p + i, n - i, len);
-        const cp_info ci = cp < 0 ? cp_info{} : cp < table_size ? tab[static_cast<std::size_t>(cp)] : compute(cp);
+        const cp_out ci = cp < 0 ? cp_out{} : cp < table_size ? tab[static_cast<std::size_t>(cp)] : out_of(compute(cp));
         if (ci.kind == cls::letter || ci.kind == cls::digit) {
             const bool digits = ci.kind == cls::digit;
             token t;
@@ -220,28 +263,56 @@ void tokenize(std::string_view text, token_buffer& out) {
             bool has_mark = false;
             std::size_t j = i;
             while (j < n) {
-                std::size_t l = 1;
-                const auto c = p[j] < 0x80 ? static_cast<std::int32_t>(p[j]) : decode(p + j, n - j, l);
-                if (c < 0) break;
-                const cp_info cj = c < table_size ? tab[static_cast<std::size_t>(c)] : compute(c);
-                if (digits) {
-                    if (cj.kind != cls::digit) break;
-                } else if (cj.kind != cls::letter && cj.kind != cls::mark) {
-                    break;
+                if (p[j] < 0x80) {
+                    // A run of ASCII letters (or digits): the accented and the
+                    // folded form are both its lower case, written in one pass.
+                    out.accented.reserve_more(n - j);
+                    out.folded.reserve_more(n - j);
+                    char* a = out.accented.end();
+                    char* f = out.folded.end();
+                    const std::size_t run = j;
+                    if (digits) {
+                        for (; j < n && static_cast<unsigned>(p[j] - '0') <= 9; ++j) *a++ = *f++ = static_cast<char>(p[j]);
+                    } else {
+                        for (; j < n; ++j) {
+                            const unsigned char c = p[j] | 0x20;  // lower case, for letters only
+                            if (static_cast<unsigned>(c - 'a') > 25) break;
+                            *a++ = *f++ = static_cast<char>(c);
+                        }
+                    }
+                    out.accented.set_end(a);
+                    out.folded.set_end(f);
+                    if (j == run) break;  // any other ASCII byte ends the token
+                    continue;
                 }
-                if (c >= 0x80) t.ascii = false;
+                std::size_t l = 1;
+                const auto c = decode(p + j, n - j, l);
+                if (c < 0 || digits) break;  // digit runs are ASCII only
+                const cp_out cj = c < table_size ? tab[static_cast<std::size_t>(c)] : out_of(compute(c));
+                if (cj.kind != cls::letter && cj.kind != cls::mark) break;
+                t.ascii = false;
                 if (cj.kind == cls::mark) {
                     has_mark = true;
                 } else {
-                    put_utf8(out.accented, cj.lower);
-                    if (cj.folded) out.folded.push_back(cj.folded);
-                    else put_utf8(out.folded, cj.lower);
+                    out.accented.reserve_more(4);
+                    out.folded.reserve_more(4);
+                    char* a = out.accented.end();
+                    std::memcpy(a, cj.lower, 4);
+                    out.accented.set_end(a + cj.len);
+                    char* f = out.folded.end();
+                    if (cj.folded) {
+                        *f++ = cj.folded;
+                    } else {
+                        std::memcpy(f, cj.lower, 4);
+                        f += cj.len;
+                    }
+                    out.folded.set_end(f);
                 }
                 j += l;
             }
             t.end = static_cast<std::uint32_t>(j);
             if (has_mark) {
-                out.accented.resize(out.acc_off.back());
+                out.accented.truncate(out.acc_off.back());
                 compose_token(text.substr(i, j - i), out.accented);
             }
             if (!t.ascii && !digits) canonical_tone(out.accented, out.acc_off.back());

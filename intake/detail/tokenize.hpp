@@ -4,6 +4,7 @@
 // folded form (diacritics removed, đ -> d). Internal to intake/.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,23 +19,51 @@ struct token {
     bool ascii = true;             // the original was plain ASCII (no diacritics)
 };
 
+// Bytes written by the tokenizer. Unlike std::string, appending does not
+// check the capacity and rewrite a terminator per byte: a writer reserves
+// room first (reserve_more), writes through a pointer and commits the end.
+class byte_buffer {
+public:
+    byte_buffer() = default;
+    byte_buffer(byte_buffer&&) noexcept = default;
+    byte_buffer& operator=(byte_buffer&&) noexcept = default;
+
+    std::size_t size() const noexcept { return size_; }
+    const char* data() const noexcept { return data_.get(); }
+    std::string_view view(std::size_t begin, std::size_t end) const noexcept {
+        return {data_.get() + begin, end - begin};
+    }
+    void clear() noexcept { size_ = 0; }
+    // Makes room for `n` more bytes; end() stays valid until the next call.
+    void reserve_more(std::size_t n) {
+        if (cap_ - size_ < n) grow(size_ + n);
+    }
+    char* end() noexcept { return data_.get() + size_; }
+    // `e` is end() plus the number of bytes written since (within the room made).
+    void set_end(char* e) noexcept { size_ = static_cast<std::size_t>(e - data_.get()); }
+    void truncate(std::size_t n) noexcept { size_ = n; }
+    char operator[](std::size_t i) const noexcept { return data_[i]; }
+
+private:
+    void grow(std::size_t need);
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0;
+    std::size_t cap_ = 0;
+};
+
 // Splits `text` (any bytes; invalid UTF-8 is read as separators) into letter
 // runs and ASCII digit runs. For each token appends its accented form and its
 // folded form to `accented` / `folded`, recording the offsets in `acc_off` /
 // `fold_off` (one more entry than tokens: a prefix-offset table).
 struct token_buffer {
     std::vector<token> tokens;
-    std::string accented;
-    std::string folded;
+    byte_buffer accented;
+    byte_buffer folded;
     std::vector<std::uint32_t> acc_off;
     std::vector<std::uint32_t> fold_off;
 
-    std::string_view acc(std::size_t i) const {
-        return std::string_view(accented).substr(acc_off[i], acc_off[i + 1] - acc_off[i]);
-    }
-    std::string_view fold(std::size_t i) const {
-        return std::string_view(folded).substr(fold_off[i], fold_off[i + 1] - fold_off[i]);
-    }
+    std::string_view acc(std::size_t i) const { return accented.view(acc_off[i], acc_off[i + 1]); }
+    std::string_view fold(std::size_t i) const { return folded.view(fold_off[i], fold_off[i + 1]); }
     void clear() {
         tokens.clear();
         accented.clear();
