@@ -11,17 +11,18 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "bench/eval_support.hpp"
+
 namespace json = boost::json;
 using namespace hotline::intake;
+using hotline::bench::read_file;
 
 namespace {
 
@@ -31,44 +32,26 @@ struct example {
     std::set<std::string> cats;
 };
 
-std::string read_file(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream o;
-    o << in.rdbuf();
-    return o.str();
-}
-
 std::vector<example> load(const char* path, bool& ok) {
     std::vector<example> out;
-    std::ifstream in(path);
-    ok = static_cast<bool>(in);
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-        ++n;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        boost::system::error_code ec;
-        auto v = json::parse(line, ec);
-        if (ec || !v.is_object()) {
-            std::fprintf(stderr, "%s:%d: not a JSON object\n", path, n);
-            ok = false;
-            continue;
-        }
-        const auto& o = v.as_object();
+    ok = hotline::bench::for_each_json_line(path, [&](const json::object& o, int n) {
         example e;
-        if (auto* p = o.if_contains("id"); p && p->is_string()) e.id = p->as_string().c_str();
-        if (auto* p = o.if_contains("text"); p && p->is_string()) e.text = p->as_string().c_str();
+        if (const char* s = hotline::bench::string_member(o, "id")) e.id = s;
+        if (const char* s = hotline::bench::string_member(o, "text")) e.text = s;
         if (auto* p = o.if_contains("urgency"); p && p->is_string()) {
             auto u = parse_urgency(std::string_view(p->as_string()));
-            if (!u) { std::fprintf(stderr, "%s:%d: bad urgency\n", path, n); ok = false; continue; }
+            if (!u) {
+                std::fprintf(stderr, "%s:%d: bad urgency\n", path, n);
+                return false;
+            }
             e.level = *u;
         }
         if (auto* p = o.if_contains("categories"); p && p->is_array())
             for (const auto& c : p->as_array())
                 if (c.is_string()) e.cats.insert(std::string(c.as_string()));
         out.push_back(std::move(e));
-    }
+        return true;
+    });
     return out;
 }
 
@@ -142,34 +125,12 @@ void speed(const classifier& clf, const std::vector<example>& all) {
     if (msgs.empty()) return;
     std::size_t bytes = 0;
     for (const auto& m : msgs) bytes += m.size();
-    using clock = std::chrono::steady_clock;
-    std::size_t sink = 0, count = 0;
-    const auto t0 = clock::now();
-    double secs = 0;
-    while (secs < 1.5) {
-        for (const auto& m : msgs) {
-            const auto r = clf.classify(m);
-            sink += r.evidence.size() + static_cast<std::size_t>(r.level);
-        }
-        count += msgs.size();
-        secs = std::chrono::duration<double>(clock::now() - t0).count();
-    }
-    const double rate = count / secs;
-    // Baseline: ASCII lower-casing of the same bytes into a buffer.
-    std::string buf;
-    std::size_t bcount = 0;
-    const auto t1 = clock::now();
-    double bsecs = 0;
-    while (bsecs < 1.0) {
-        for (const auto& m : msgs) {
-            buf.assign(m);
-            for (auto& c : buf) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-            sink += static_cast<unsigned char>(buf[buf.size() / 2]);
-        }
-        bcount += msgs.size();
-        bsecs = std::chrono::duration<double>(clock::now() - t1).count();
-    }
-    const double brate = bcount / bsecs;
+    std::size_t sink = 0;
+    const double rate = hotline::bench::texts_per_second(msgs, 1.5, [&](const std::string& m) {
+        const auto r = clf.classify(m);
+        sink += r.evidence.size() + static_cast<std::size_t>(r.level);
+    });
+    const double brate = hotline::bench::lowercase_per_second(msgs, 1.0, sink);
     std::printf("== speed (%zu distinct messages of 300 characters, %.0f bytes on average)\n", msgs.size(),
                 double(bytes) / msgs.size());
     std::printf("classify                %.0f messages/s (%.1f MB/s)\n", rate, rate * bytes / msgs.size() / 1e6);

@@ -19,70 +19,38 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "bench/eval_support.hpp"
+#include "tests/routing/locate_set.hpp"
+
 namespace json = boost::json;
 using namespace hotline::routing;
+using hotline::bench::read_file;
+using hotline::routing::test::correct;
+using example = hotline::routing::test::labelled_place;
 
 namespace {
 
-struct example {
-    std::string id, text;
-    std::vector<std::string> accept;
-    std::optional<std::string> province;
-    bool null_ok = false;
-};
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream o;
-    o << in.rdbuf();
-    return o.str();
-}
-
 std::vector<example> load(const char* path, bool& ok) {
     std::vector<example> out;
-    std::ifstream in(path);
-    ok = static_cast<bool>(in);
-    if (!ok) std::fprintf(stderr, "%s: cannot read\n", path);
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-        ++n;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        boost::system::error_code ec;
-        auto v = json::parse(line, ec);
-        if (ec || !v.is_object()) {
-            std::fprintf(stderr, "%s:%d: not a JSON object\n", path, n);
-            ok = false;
-            continue;
-        }
-        const auto& o = v.as_object();
+    ok = hotline::bench::for_each_json_line(path, [&](const json::object& o, int) {
         example e;
-        if (auto* p = o.if_contains("id"); p && p->is_string()) e.id = p->as_string().c_str();
-        if (auto* p = o.if_contains("text"); p && p->is_string()) e.text = p->as_string().c_str();
+        if (const char* s = hotline::bench::string_member(o, "id")) e.id = s;
+        if (const char* s = hotline::bench::string_member(o, "text")) e.text = s;
         if (auto* p = o.if_contains("accept"); p && p->is_array())
             for (const auto& c : p->as_array())
                 if (c.is_string()) e.accept.emplace_back(c.as_string().c_str());
-        if (auto* p = o.if_contains("province"); p && p->is_string()) e.province = p->as_string().c_str();
+        if (const char* s = hotline::bench::string_member(o, "province")) e.province = s;
         if (auto* p = o.if_contains("null_ok"); p && p->is_bool()) e.null_ok = p->as_bool();
         out.push_back(std::move(e));
-    }
+        return true;
+    });
     return out;
-}
-
-bool correct(const example& e, const location_result& r) {
-    if (r.commune_code) return std::find(e.accept.begin(), e.accept.end(), *r.commune_code) != e.accept.end();
-    if (e.null_ok) return true;
-    if (e.accept.empty()) return r.province_code == e.province;
-    return false;
 }
 
 struct score {
@@ -139,38 +107,15 @@ void speed(const locator& loc, const std::vector<example>& all) {
         t.replace(t.find("{}"), 2, e.text);
         bodies.push_back(std::move(t));
     }
-    using clock = std::chrono::steady_clock;
     std::size_t sink = 0;
     const auto rate = [&](const std::vector<std::string>& texts) {
-        std::size_t count = 0;
-        const auto t0 = clock::now();
-        double secs = 0;
-        while (secs < 1.0) {
-            for (const auto& t : texts) {
-                const auto r = loc.locate({{}, {}, t});
-                sink += r.candidates.size() + (r.commune_code ? 1 : 0);
-            }
-            count += texts.size();
-            secs = std::chrono::duration<double>(clock::now() - t0).count();
-        }
-        return count / secs;
+        return hotline::bench::texts_per_second(texts, 1.0, [&](const std::string& t) {
+            const auto r = loc.locate({{}, {}, t});
+            sink += r.candidates.size() + (r.commune_code ? 1 : 0);
+        });
     };
     const auto baseline = [&](const std::vector<std::string>& texts) {
-        std::string buf;
-        std::size_t count = 0;
-        const auto t0 = clock::now();
-        double secs = 0;
-        while (secs < 0.5) {
-            for (const auto& t : texts) {
-                buf.assign(t);
-                for (auto& c : buf)
-                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-                sink += static_cast<unsigned char>(buf[buf.size() / 2]);
-            }
-            count += texts.size();
-            secs = std::chrono::duration<double>(clock::now() - t0).count();
-        }
-        return count / secs;
+        return hotline::bench::lowercase_per_second(texts, 0.5, sink);
     };
     const auto avg_bytes = [](const std::vector<std::string>& v) {
         std::size_t b = 0;

@@ -9,6 +9,8 @@
 
 #include "intake/text.hpp"
 #include "routing/csv.hpp"
+#include "routing/detail/by_urgency.hpp"
+#include "routing/detail/csv_table.hpp"
 #include "routing/directory.hpp"
 #include "routing/time.hpp"
 
@@ -16,29 +18,20 @@ namespace hotline::routing {
 
 namespace {
 
+using detail::check_width;
+using detail::csv_problems;
+using detail::lower_ascii;
+using detail::trim_ascii;
+
 constexpr std::array<std::string_view, 3> kind_names = {"holiday", "day_off", "working_day"};
 constexpr std::array<std::string_view, 3> status_names = {"decided", "statutory", "estimate"};
 constexpr std::array<std::string_view, 3> state_names = {"pending", "met", "breached"};
 
 constexpr std::size_t name_limit = 200;         // code points
 constexpr std::size_t source_limit = 500;       // code points
-constexpr std::size_t reported_problems = 50;   // lines in an invalid_holidays message
 
 constexpr std::array<std::string_view, 3> required_columns = {"date", "kind", "name"};
 constexpr std::array<std::string_view, 2> optional_columns = {"status", "source"};
-
-std::string_view trim_ascii(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 bool is_weekend(std::chrono::local_days d) noexcept {
     const std::chrono::weekday w{d};
@@ -67,43 +60,10 @@ std::string without_comments(std::string_view text) {
     return out;
 }
 
-// Collects "line N: column: what" lines, in line order.
-class problems {
-public:
-    void add(std::size_t line, std::string_view column, std::string_view what) {
-        if (column.empty())
-            lines_.emplace_back(line, fmt::format("line {}: {}", line, what));
-        else
-            lines_.emplace_back(line, fmt::format("line {}: {}: {}", line, column, what));
-    }
-    bool empty() const noexcept { return lines_.empty(); }
-
-    error to_error() {
-        std::stable_sort(lines_.begin(), lines_.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        std::string msg;
-        const std::size_t shown = std::min(lines_.size(), reported_problems);
-        for (std::size_t i = 0; i < shown; ++i) {
-            if (i) msg += '\n';
-            msg += lines_[i].second;
-        }
-        if (lines_.size() > shown) msg += fmt::format("\n... and {} more", lines_.size() - shown);
-        return make_error("invalid_holidays", std::move(msg));
-    }
-
-private:
-    std::vector<std::pair<std::size_t, std::string>> lines_;
-};
-
-error invalid_holidays(error e) {
-    e.code = "invalid_holidays";
-    return e;
-}
-
 // A one-line text cell: NFC, trimmed, at most `limit` code points. The
 // problem, or the text.
 std::optional<std::string> one_line(std::string_view cell, std::size_t limit, std::string_view column,
-                                    std::size_t line, problems& p) {
+                                    std::size_t line, csv_problems& p) {
     auto text = intake::clean_text(cell);
     if (!text) {
         p.add(line, column, "not valid UTF-8");
@@ -142,29 +102,15 @@ std::string_view to_string(deadline_state s) noexcept { return state_names[stati
 
 result<holiday_calendar> holiday_calendar::parse_csv(std::string_view text) {
     const std::string cleaned = without_comments(text);
-    auto rows = routing::parse_csv(cleaned);
-    if (!rows) return invalid_holidays(std::move(rows).err());
-    if (rows->empty()) return make_error("invalid_holidays", "line 1: the file is empty; a header row is required");
+    auto table = detail::read_csv_table(cleaned, required_columns, optional_columns, "invalid_holidays");
+    if (!table) return std::move(table).err();
+    const auto& h = table->header;
 
-    auto header_row = std::move(rows->front());
-    for (auto& f : header_row.fields) f = lower_ascii(trim_ascii(f));
-    auto header = csv_header::parse(header_row, required_columns, optional_columns);
-    if (!header) return invalid_holidays(std::move(header).err());
-    const auto& h = *header;
-
-    problems p;
+    csv_problems p("invalid_holidays");
     holiday_calendar cal;
     std::vector<std::size_t> lines;  // the file line of each entry of cal.days_
-    for (std::size_t i = 1; i < rows->size(); ++i) {
-        const auto& r = (*rows)[i];
-        if (std::all_of(r.fields.begin(), r.fields.end(),
-                        [](const std::string& f) { return trim_ascii(f).empty(); }))
-            continue;
-        // Trailing empty cells (spreadsheets pad rows) are harmless.
-        std::size_t used = r.fields.size();
-        while (used > header_row.fields.size() && trim_ascii(r.fields[used - 1]).empty()) --used;
-        if (used > header_row.fields.size())
-            p.add(r.line, "", fmt::format("{} fields, but the header has {}", used, header_row.fields.size()));
+    for (const auto& r : table->rows) {
+        check_width(*table, r, p);
 
         calendar_day day;
         bool ok = true;
@@ -300,20 +246,12 @@ legal_deadlines legal_deadlines_for(intake::legal_track track, time_point receiv
 }
 
 std::chrono::milliseconds ack_policy::for_urgency(intake::urgency u) const noexcept {
-    switch (u) {
-    case intake::urgency::emergency: return emergency;
-    case intake::urgency::high: return high;
-    case intake::urgency::normal: return normal;
-    case intake::urgency::low: return low;
-    }
-    return normal;
+    return detail::member_for(*this, u);
 }
 
 result<void> ack_policy::validate() const {
-    constexpr std::array<intake::urgency, 4> all = {intake::urgency::emergency, intake::urgency::high,
-                                                    intake::urgency::normal, intake::urgency::low};
     constexpr auto longest = std::chrono::hours(24 * 7);
-    for (const auto u : all) {
+    for (const auto u : detail::all_urgencies) {
         const auto limit = for_urgency(u);
         const std::string field = fmt::format("deadlines.ack_{}_min", to_string(u));
         if (limit <= std::chrono::milliseconds::zero())

@@ -9,11 +9,17 @@
 #include "intake/phone.hpp"
 #include "intake/text.hpp"
 #include "routing/csv.hpp"
+#include "routing/detail/csv_table.hpp"
 #include "routing/time.hpp"
 
 namespace hotline::routing {
 
 namespace {
+
+using detail::check_width;
+using detail::csv_problems;
+using detail::lower_ascii;
+using detail::trim_ascii;
 
 constexpr std::array<std::string_view, 6> role_names = {
     "commune_child_protection", "commune_police", "commune_chair",
@@ -29,7 +35,6 @@ constexpr std::size_t name_limit = 200;         // code points
 constexpr std::size_t key_limit = 64;           // bytes (ASCII only)
 constexpr std::size_t note_limit = 500;         // code points
 constexpr std::size_t webhook_url_limit = 2000; // bytes
-constexpr std::size_t reported_problems = 50;   // lines in an invalid_csv message
 
 constexpr int minutes_per_day = 24 * 60;
 
@@ -76,19 +81,6 @@ bool shift_covers(const weekly_shift& s, const local_moment& m) noexcept {
     const unsigned yesterday = (m.weekday + 6) % 7;
     return window_covers(s.start_minute, s.end_minute, (s.days >> m.weekday) & 1u, (s.days >> yesterday) & 1u,
                          m.minute);
-}
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string_view trim_ascii(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 std::optional<int> parse_number(std::string_view s) noexcept {
@@ -255,84 +247,16 @@ bool parse_channels(std::string_view text, contact& c) {
     return c.sms || c.webhook;
 }
 
-// ---- CSV problems ------------------------------------------------------------
-
-// Collects "line N: column: what" lines, in line order.
-class problems {
-public:
-    void add(std::size_t line, std::string_view column, std::string_view what) {
-        if (column.empty())
-            lines_.emplace_back(line, fmt::format("line {}: {}", line, what));
-        else
-            lines_.emplace_back(line, fmt::format("line {}: {}: {}", line, column, what));
-    }
-    void add(std::size_t line, const std::vector<error>& errors) {
-        for (const auto& e : errors) add(line, e.field, e.message);
-    }
-    bool empty() const noexcept { return lines_.empty(); }
-
-    error to_error() {
-        std::stable_sort(lines_.begin(), lines_.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        std::string msg;
-        const std::size_t shown = std::min(lines_.size(), reported_problems);
-        for (std::size_t i = 0; i < shown; ++i) {
-            if (i) msg += '\n';
-            msg += lines_[i].second;
-        }
-        if (lines_.size() > shown) msg += fmt::format("\n... and {} more", lines_.size() - shown);
-        return make_error("invalid_csv", std::move(msg));
-    }
-
-private:
-    std::vector<std::pair<std::size_t, std::string>> lines_;
-};
-
-bool blank_row(const csv_row& r) {
-    return std::all_of(r.fields.begin(), r.fields.end(), [](const std::string& f) { return trim_ascii(f).empty(); });
-}
-
-// The rows of a CSV file after its header, with the header parsed.
-struct csv_table {
-    csv_header header;
-    std::size_t columns = 0;
-    std::vector<csv_row> rows;
-};
-
-result<csv_table> read_table(std::string_view text, std::span<const std::string_view> required,
-                             std::span<const std::string_view> optional) {
-    auto rows = parse_csv(text);
-    if (!rows) return std::move(rows).err();
-    if (rows->empty()) return make_error("invalid_csv", "line 1: the file is empty; a header row is required");
-    auto header_row = std::move(rows->front());
-    // Header names are matched without surrounding spaces and case.
-    for (auto& f : header_row.fields) f = lower_ascii(trim_ascii(f));
-    auto header = csv_header::parse(header_row, required, optional);
-    if (!header) return std::move(header).err();
-    csv_table t{std::move(*header), header_row.fields.size(), {}};
-    t.rows.reserve(rows->size() - 1);
-    for (std::size_t i = 1; i < rows->size(); ++i)
-        if (!blank_row((*rows)[i])) t.rows.push_back(std::move((*rows)[i]));
-    return t;
-}
-
-void check_width(const csv_table& t, const csv_row& r, problems& p) {
-    // Trailing empty cells (spreadsheets pad rows) are harmless.
-    std::size_t used = r.fields.size();
-    while (used > t.columns && trim_ascii(r.fields[used - 1]).empty()) --used;
-    if (used > t.columns) p.add(r.line, "", fmt::format("{} fields, but the header has {}", used, t.columns));
-}
-
 constexpr std::array<std::string_view, 5> contact_required = {"id", "name", "role", "unit_code", "phone"};
 constexpr std::array<std::string_view, 3> contact_optional = {"channels", "webhook_url", "active"};
 constexpr std::array<std::string_view, 2> roster_required = {"contact", "kind"};
 constexpr std::array<std::string_view, 6> roster_optional = {"days", "from", "to", "start", "end", "note"};
 
 result<roster> parse_rosters(std::string_view text, const std::function<bool(std::string_view)>* known) {
-    auto table = read_table(text, roster_required, roster_optional);
+    auto table = detail::read_csv_table(text, roster_required, roster_optional, "invalid_csv");
     if (!table) return std::move(table).err();
     const auto& h = table->header;
-    problems p;
+    csv_problems p("invalid_csv");
     roster out;
     for (const auto& r : table->rows) {
         check_width(*table, r, p);
@@ -533,10 +457,10 @@ std::vector<error> add_roster_row(const roster_row& row, roster& out) {
 }
 
 result<std::vector<contact>> parse_contacts_csv(std::string_view text, const unit_catalog& units) {
-    auto table = read_table(text, contact_required, contact_optional);
+    auto table = detail::read_csv_table(text, contact_required, contact_optional, "invalid_csv");
     if (!table) return std::move(table).err();
     const auto& h = table->header;
-    problems p;
+    csv_problems p("invalid_csv");
     std::vector<contact> out;
     out.reserve(table->rows.size());
     std::unordered_map<std::string, std::size_t> first_line;  // key -> line

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <string>
 
+#include "routing/detail/by_urgency.hpp"
+
 namespace hotline::routing {
 
 namespace {
@@ -77,19 +79,11 @@ escalation_policy escalation_policy::defaults() {
 }
 
 const escalation_ladder& escalation_policy::for_urgency(intake::urgency u) const noexcept {
-    switch (u) {
-    case intake::urgency::emergency: return emergency;
-    case intake::urgency::high: return high;
-    case intake::urgency::normal: return normal;
-    case intake::urgency::low: return low;
-    }
-    return normal;
+    return detail::member_for(*this, u);
 }
 
 result<void> escalation_policy::validate() const {
-    constexpr std::array<intake::urgency, 4> all = {intake::urgency::emergency, intake::urgency::high,
-                                                    intake::urgency::normal, intake::urgency::low};
-    for (const auto u : all)
+    for (const auto u : detail::all_urgencies)
         if (auto r = validate_ladder(for_urgency(u), to_string(u)); !r) return r;
     return {};
 }

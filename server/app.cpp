@@ -218,9 +218,11 @@ struct app::impl {
     impl(const config& c, logger& l, const hotline::clock& k, storage::database& d,
          const intake::tracking_codec& tc, const intake::secret_key& master, const server::triage& t,
          const routing::unit_catalog& u, const routing::locator& loc, std::function<void()> outbox,
-         acknowledgement_handler ack)
+         acknowledgement_handler ack, const storage::deadline_policy* dl, std::function<void()> stored)
         : outbox_written(std::move(outbox)),
           on_acknowledgement(std::move(ack)),
+          report_stored(std::move(stored)),
+          deadlines(dl),
           cfg(c),
           log(l),
           clk(k),
@@ -244,6 +246,8 @@ struct app::impl {
 
     std::function<void()> outbox_written;
     acknowledgement_handler on_acknowledgement;
+    std::function<void()> report_stored;
+    const storage::deadline_policy* deadlines;
     const config& cfg;
     logger& log;
     const hotline::clock& clk;
@@ -335,9 +339,11 @@ struct app::impl {
 app::app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
          const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
          const routing::unit_catalog& units, const routing::locator& locator, std::function<void()> outbox_written,
-         acknowledgement_handler on_acknowledgement)
+         acknowledgement_handler on_acknowledgement, const storage::deadline_policy* deadlines,
+         std::function<void()> report_stored)
     : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key, triage, units, locator,
-                                   std::move(outbox_written), std::move(on_acknowledgement))) {}
+                                   std::move(outbox_written), std::move(on_acknowledgement), deadlines,
+                                   std::move(report_stored))) {}
 
 app::~app() = default;
 
@@ -488,7 +494,7 @@ awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, i
     nr.classification = classify_report(nr.data);
     // Located here; routed by the writer in the same transaction (the
     // policy lives in cfg, which outlives every write).
-    nr.routing = storage::routing_request{locate_report(nr.data), &cfg.routing};
+    nr.routing = storage::routing_request{locate_report(nr.data), &cfg.routing, deadlines};
     auto receipt = co_await await_storage<storage::receipt>(
         [&](auto done) { db.insert_report(std::move(nr), std::move(done)); });
     if (!receipt) {
@@ -496,6 +502,7 @@ awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, i
             log.error("report_not_stored", {{"code", receipt.err().code}, {"message", receipt.err().message}});
         co_return std::move(receipt).err();
     }
+    if (!receipt->replayed && report_stored) report_stored();
     log.debug("report_received", {{"report_id", receipt->id},
                                  {"channel", std::string(intake::to_string(ch))},
                                  {"replayed", receipt->replayed}});
@@ -920,7 +927,7 @@ awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provi
     routing::location_query where;
     where.text = in.body;
     std::optional<storage::routing_request> routing_input(
-        storage::routing_request{locator.locate(where), &cfg.routing});
+        storage::routing_request{locator.locate(where), &cfg.routing, deadlines});
     storage::sms_options opts;
     opts.policy.silent = cfg.sms_silent;
     opts.policy.follow_up_window = cfg.sms_follow_up_window;
@@ -941,6 +948,7 @@ awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provi
                               {"flagged", outcome->decision.flagged},
                               {"replayed", outcome->replayed}});
     if (outcome->outbox_id && !outcome->replayed && outbox_written) outbox_written();
+    if (!outcome->replayed && report_stored) report_stored();
     if (outcome->decision.action == intake::sms_action::officer_acknowledge && !outcome->replayed &&
         on_acknowledgement)
         on_acknowledgement(*outcome);

@@ -53,11 +53,15 @@ public:
     // with `triage` and its `classified` event stored with it. `units` answers
     // the place type-ahead and checks the location_code of every report.
     // Every new report (web, API or SMS) is located with `locator` and
-    // routed by cfg.routing in the write that stores it.
+    // routed by cfg.routing in the write that stores it, with the deadlines
+    // of `deadlines` (none when null; borrowed, it must outlive the app).
+    // `report_stored` is called after a committed write that stored a
+    // report or routed one (the deadline scheduler's notify()).
     app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
         const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
         const routing::unit_catalog& units, const routing::locator& locator, std::function<void()> outbox_written,
-        acknowledgement_handler on_acknowledgement);
+        acknowledgement_handler on_acknowledgement, const storage::deadline_policy* deadlines = nullptr,
+        std::function<void()> report_stored = {});
     ~app();
 
     boost::asio::awaitable<response> handle(request& req, request_context& ctx);

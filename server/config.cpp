@@ -238,6 +238,91 @@ result<void> set_routing_fallback(config& c, const toml::node& n, const std::str
     return {};
 }
 
+// ---- [deadlines], [escalation.<urgency>] ------------------------------------------
+
+constexpr std::int64_t week_minutes = 7 * 24 * 60;
+
+setter ack_key(std::chrono::milliseconds routing::ack_policy::*member) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        if (!n.is_integer()) return config_error(key, fmt::format("{} must be an integer number of minutes", key));
+        const std::int64_t v = *n.value<std::int64_t>();
+        if (v < 1 || v > week_minutes)
+            return config_error(key, fmt::format("{} must be between 1 and {} minutes, not {}", key, week_minutes, v));
+        c.ack.*member = std::chrono::minutes(v);
+        return {};
+    };
+}
+
+result<routing::escalation_step> parse_step(const toml::node& n, const std::string& prefix) {
+    const auto* tbl = n.as_table();
+    if (!tbl) return config_error(prefix, fmt::format("{} must be a table", prefix));
+    routing::escalation_step step;
+    bool has_roles = false;
+    for (auto&& [k, node] : *tbl) {
+        const std::string name(k.str());
+        const std::string key = prefix + "." + name;
+        if (name == "roles") {
+            auto v = parse_roles(node, key);
+            if (!v) return std::move(v).err();
+            step.roles = std::move(*v);
+            has_roles = true;
+        } else if (name == "wait_min") {
+            if (!node.is_integer())
+                return config_error(key, fmt::format("{} must be an integer number of minutes", key));
+            const std::int64_t v = *node.value<std::int64_t>();
+            if (v < 1 || v > week_minutes)
+                return config_error(key,
+                                    fmt::format("{} must be between 1 and {} minutes, not {}", key, week_minutes, v));
+            step.wait = std::chrono::minutes(v);
+        } else {
+            return config_error(key, fmt::format("unknown key {}", key));
+        }
+    }
+    if (!has_roles) return config_error(prefix + ".roles", fmt::format("{}.roles is missing", prefix));
+    return step;
+}
+
+// [escalation.<urgency>]: the keys given replace the default ladder's;
+// `steps` replaces its steps as a whole.
+setter ladder_key(routing::escalation_ladder routing::escalation_policy::*member) {
+    return [=](config& c, const toml::node& n, const std::string& key) -> result<void> {
+        const auto* tbl = n.as_table();
+        if (!tbl) return config_error(key, fmt::format("{} must be a table ([{}])", key, key));
+        routing::escalation_ladder& ladder = c.escalation.*member;
+        routing::escalation_ladder out = ladder;
+        for (auto&& [k, node] : *tbl) {
+            const std::string name(k.str());
+            const std::string sub = key + "." + name;
+            if (name == "repeat") {
+                if (!node.is_integer() || *node.value<std::int64_t>() < 1 || *node.value<std::int64_t>() > 10)
+                    return config_error(sub, fmt::format("{} must be an integer from 1 to 10", sub));
+                out.repeat = static_cast<int>(*node.value<std::int64_t>());
+            } else if (name == "reminder_fraction") {
+                if (!node.is_number())
+                    return config_error(sub, fmt::format("{} must be a number from 0 (no reminder) to below 1", sub));
+                const double v = *node.value<double>();
+                if (!(v >= 0.0 && v < 1.0))
+                    return config_error(sub, fmt::format("{} must be a number from 0 (no reminder) to below 1", sub));
+                out.reminder_fraction = v;
+            } else if (name == "steps") {
+                const auto* arr = node.as_array();
+                if (!arr || arr->empty())
+                    return config_error(sub, fmt::format("{} must be a non-empty array of tables ([[{}]])", sub, sub));
+                out.steps.clear();
+                for (std::size_t i = 0; i < arr->size(); ++i) {
+                    auto step = parse_step((*arr)[i], fmt::format("{}[{}]", sub, i));
+                    if (!step) return std::move(step).err();
+                    out.steps.push_back(std::move(*step));
+                }
+            } else {
+                return config_error(sub, fmt::format("unknown key {}", sub));
+            }
+        }
+        ladder = std::move(out);
+        return {};
+    };
+}
+
 const std::map<std::string, setter>& setters() {
     static const std::map<std::string, setter> table{
         {"server.listen", set_listen},
@@ -276,6 +361,15 @@ const std::map<std::string, setter>& setters() {
         {"routing.home_province", set_home_province},
         {"routing.rules", set_routing_rules},
         {"routing.fallback", set_routing_fallback},
+        {"deadlines.ack_emergency_min", ack_key(&routing::ack_policy::emergency)},
+        {"deadlines.ack_high_min", ack_key(&routing::ack_policy::high)},
+        {"deadlines.ack_normal_min", ack_key(&routing::ack_policy::normal)},
+        {"deadlines.ack_low_min", ack_key(&routing::ack_policy::low)},
+        {"deadlines.holidays_file", string_key(&config::holidays_file, false)},
+        {"escalation.emergency", ladder_key(&routing::escalation_policy::emergency)},
+        {"escalation.high", ladder_key(&routing::escalation_policy::high)},
+        {"escalation.normal", ladder_key(&routing::escalation_policy::normal)},
+        {"escalation.low", ladder_key(&routing::escalation_policy::low)},
         {"api.operator_tokens", set_operator_tokens},
         {"log.level", set_log_level},
     };
@@ -312,6 +406,16 @@ result<config> load_config(const std::string& path) {
     }
     config c;
     if (auto r = apply_table(c, tbl, ""); !r) return std::move(r).err();
+    // Checks that span keys (the emergency limit within the 12-hour clock,
+    // a role twice in a step), each naming its key.
+    if (auto r = c.ack.validate(); !r) {
+        error e = std::move(r).err();
+        return config_error(e.field, e.message);
+    }
+    if (auto r = c.escalation.validate(); !r) {
+        error e = std::move(r).err();
+        return config_error(e.field, e.message);
+    }
     return c;
 }
 

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "intake/result.hpp"
+#include "routing/deadlines.hpp"
+#include "routing/escalation.hpp"
 #include "routing/rules.hpp"
 
 namespace hotline::server {
@@ -77,6 +79,17 @@ struct config {
     // Who gets a new report first ([[routing.rules]] and routing.fallback).
     // A file that lists rules replaces the default rules as a whole.
     routing::routing_policy routing = routing::routing_policy::defaults();
+
+    // [deadlines]
+    // How long an assignee has to acknowledge, by urgency (ack_<urgency>_min).
+    routing::ack_policy ack;
+    // The public holidays the plan's working days skip (deploy/holidays/*.csv);
+    // empty: the copy of deploy/holidays/vn-2026-2027.csv built into the binary.
+    std::string holidays_file;
+
+    // [escalation.<urgency>]
+    // Who is called next when nobody acknowledges (routing/escalation.hpp).
+    routing::escalation_policy escalation = routing::escalation_policy::defaults();
 
     // [api]
     // Bearer tokens of operators (POST/GET /api/v1/reports/{code}/classification);

@@ -14,6 +14,7 @@
 #include "routing/directory.hpp"
 #include "routing/time.hpp"
 #include "server/detail/await.hpp"
+#include "server/detail/directory_export.hpp"
 #include "server/responses.hpp"
 #include "server/triage.hpp"
 #include "storage/directory.hpp"
@@ -564,18 +565,8 @@ awaitable<response> directory_api::handle(request& req, request_context& ctx, st
     case what::export_contacts:
     case what::export_rosters: {
         const bool contacts = w == what::export_contacts;
-        std::function<result<std::string>(job_connection&)> job = [contacts](job_connection& c) -> result<std::string> {
-            if (contacts) {
-                auto all = storage::list_contacts(c);
-                if (!all) return std::move(all).err();
-                std::vector<routing::contact> cs;
-                cs.reserve(all->size());
-                for (auto& s : *all) cs.push_back(std::move(s.contact));
-                return routing::format_contacts_csv(cs);
-            }
-            auto r = storage::load_roster(c);
-            if (!r) return std::move(r).err();
-            return routing::format_rosters_csv(*r);
+        std::function<result<std::string>(job_connection&)> job = [contacts](job_connection& c) {
+            return detail::export_directory_csv(c, contacts);
         };
         auto text = co_await await_storage<std::string>(
             [&](auto done) { db_.read<std::string>(std::move(job), std::move(done)); });

@@ -14,6 +14,7 @@
 #include "intake/clock.hpp"
 #include "intake/tracking_code.hpp"
 #include "routing/directory.hpp"
+#include "server/detail/directory_export.hpp"
 #include "server/units.hpp"
 #include "storage/database.hpp"
 #include "storage/directory.hpp"
@@ -175,19 +176,7 @@ int run_export(const std::vector<std::string>& words, const std::string& db_path
     const bool contacts = words[0] == "contacts";
     auto text = wait_for<std::string>([&](auto done) {
         db->read<std::string>(
-            [contacts](storage::connection& c) -> result<std::string> {
-                if (contacts) {
-                    auto all = storage::list_contacts(c);
-                    if (!all) return std::move(all).err();
-                    std::vector<routing::contact> cs;
-                    cs.reserve(all->size());
-                    for (auto& k : *all) cs.push_back(std::move(k.contact));
-                    return routing::format_contacts_csv(cs);
-                }
-                auto r = storage::load_roster(c);
-                if (!r) return std::move(r).err();
-                return routing::format_rosters_csv(*r);
-            },
+            [contacts](storage::connection& c) { return detail::export_directory_csv(c, contacts); },
             std::move(done));
     });
     if (!text) {

@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -29,6 +30,7 @@
 #include "server/config.hpp"
 #include "server/directory_cli.hpp"
 #include "server/dispatcher.hpp"
+#include "server/scheduler.hpp"
 #include "server/http_server.hpp"
 #include "server/keys.hpp"
 #include "server/locate_cli.hpp"
@@ -141,6 +143,12 @@ int serve(const options& o) {
     // Refused before anything is opened: a malformed lexicon is a configuration error.
     const auto triage = build_triage(cfg.triage_lexicon);
     if (!triage) return exit_usage;
+    // The holidays file is read before anything is opened, like the lexicon.
+    const auto deadline_policy = server::load_deadline_policy(cfg);
+    if (!deadline_policy) {
+        std::cerr << fmt::format("hotline: invalid configuration: {}\n", deadline_policy.err().message);
+        return exit_usage;
+    }
     // The units are built into the binary: failing to load them is a broken
     // build, found before anything is opened.
     const auto units = server::load_builtin_units();
@@ -160,6 +168,10 @@ int serve(const options& o) {
 
     hotline::system_clock clock;
     server::logger log(cfg.level, clock, std::cerr);
+    // Past the holidays file's years, the working days skip weekends only.
+    if (const auto year = std::chrono::year_month_day(routing::vietnam_day(clock.now())).year();
+        !deadline_policy->calendar.covers(year))
+        log.warn("holidays_not_covered", {{"year", static_cast<int>(year)}});
 
     const auto master = server::load_or_create_key(cfg.key_file);
     if (!master) {
@@ -190,13 +202,19 @@ int serve(const options& o) {
         outbox.add_sender("android_sms", server::make_android_sender(cfg.android_send_url, cfg.android_username,
                                                                       cfg.android_password, tls));
 
+    // Deadlines and escalation: one timer for the earliest due deadline,
+    // rebuilt from the database now, so what fell due while the server was
+    // down is handled at once.
+    server::scheduler deadlines(ioc, **db, clock, log, *deadline_policy);
+
     server::app application(
         cfg, log, clock, **db, codec, *master, *triage, *units, locator, [&outbox] { outbox.notify(); },
         [&log](const storage::sms_outcome& o) {
             log.info("acknowledgement_received", {{"sms_id", o.message_id},
                                                   {"report_id", o.report_id ? static_cast<std::int64_t>(*o.report_id) : -1},
                                                   {"contact_id", o.contact_id ? static_cast<std::int64_t>(*o.contact_id) : -1}});
-        });
+        },
+        &*deadline_policy, [&deadlines] { deadlines.notify(); });
     server::http_server http(ioc, cfg, log, [&application](server::request& req, server::request_context& ctx) {
         return application.handle(req, ctx);
     });
@@ -211,8 +229,13 @@ int serve(const options& o) {
         std::rename(tmp.c_str(), o.port_file->c_str());
     }
 
-    asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    asio::steady_timer deadline(ioc);
+    // The signal handler, the forced-stop timer and its cancellation share one
+    // strand: otherwise the cancel posted when the last connection drains can
+    // run on another thread before the handler has armed the timer, which
+    // then waits its full time (and both threads touch the timer at once).
+    auto control = asio::make_strand(ioc);
+    asio::signal_set signals(control, SIGINT, SIGTERM);
+    asio::steady_timer deadline(control);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         log.info("shutdown_started", {{"signal", sig}, {"connections", http.connections()}});
@@ -229,15 +252,18 @@ int serve(const options& o) {
     http.on_drained([&] {
         asio::post(ioc, [&] {
             outbox.stop([&] {
-                asio::post(ioc, [&] {
-                    deadline.cancel();
-                    signals.cancel();
+                deadlines.stop([&] {
+                    asio::post(control, [&] {
+                        deadline.cancel();
+                        signals.cancel();
+                    });
                 });
             });
         });
     });
     http.start();
     outbox.start();
+    deadlines.start();
     log.info("listening", {{"address", cfg.listen_address},
                            {"port", http.port()},
                            {"threads", cfg.threads},

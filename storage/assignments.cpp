@@ -78,27 +78,6 @@ std::string routed_data(const std::vector<std::string>& rules, const std::vector
     return out;
 }
 
-result<std::int64_t> insert_assignment(connection& c, std::int64_t report_id, const routing::planned_assignment& a,
-                                       std::int64_t at) {
-    std::optional<std::int64_t> contact;
-    std::optional<std::string_view> queue, role;
-    if (a.contact)
-        contact = a.contact->id;
-    else
-        queue = a.queue;
-    if (a.role) role = routing::to_string(*a.role);
-    // One row per statement: SQLite runs a multi-row VALUES or a RETURNING
-    // clause through a temporary table, several times slower here.
-    if (auto r = run_bound(c,
-                           "INSERT INTO assignments (report_id, contact_id, queue, role, unit_code, reason, "
-                           "created_at) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           report_id, contact, queue, role, a.unit_code, a.reason, at);
-        !r)
-        return std::move(r).err();
-    return c.last_insert_rowid();
-}
-
 result<void> insert_event(connection& c, std::int64_t report_id, std::int64_t at, std::string_view kind,
                           const std::string& data) {
     return run_bound(c,
@@ -106,25 +85,22 @@ result<void> insert_event(connection& c, std::int64_t report_id, std::int64_t at
                      report_id, at, kind, data);
 }
 
-// Writes `rows` (already filtered) and the `routed` event.
+// Writes `rows` (already filtered), step 1 of round 0, and the `routed` event.
 result<void> write_assignments(connection& c, std::int64_t report_id, const routing::route_plan& plan,
-                               const std::vector<const routing::planned_assignment*>& rows, std::int64_t at) {
+                               const std::vector<const routing::planned_assignment*>& rows,
+                               const deadline_policy* deadlines, intake::urgency level, time_point at) {
+    const assignment_deadline d = deadline_for(deadlines, level, {}, at);
     std::vector<written> done;
     done.reserve(rows.size());
     for (const auto* a : rows) {
-        auto id = insert_assignment(c, report_id, *a, at);
+        auto id = insert_assignment(c, report_id, *a, d, at);
         if (!id) return std::move(id).err();
         done.push_back({*id, a});
     }
-    return insert_event(c, report_id, at, "routed", routed_data(plan.rules_fired, done));
+    return insert_event(c, report_id, to_unix_ms(at), "routed", routed_data(plan.rules_fired, done));
 }
 
-// The report's current classification: the last `classified` or
-// `classification_overridden` event; normal and no categories without one.
-struct current_class {
-    intake::urgency level = intake::urgency::normal;
-    std::vector<std::string> categories;
-};
+}  // namespace
 
 result<current_class> classification_of(connection& c, std::int64_t report_id) {
     current_class out;
@@ -154,7 +130,45 @@ result<current_class> classification_of(connection& c, std::int64_t report_id) {
     return out;
 }
 
-}  // namespace
+assignment_deadline deadline_for(const deadline_policy* policy, intake::urgency level,
+                                 routing::ladder_position position, time_point at) noexcept {
+    assignment_deadline d;
+    d.step = static_cast<int>(position.step_index) + 1;
+    d.round = position.repeat_index;
+    if (!policy) return d;
+    const auto ack = policy->ack.for_urgency(level);
+    const auto& ladder = policy->escalation.for_urgency(level);
+    const auto step = routing::step_at(ladder, position);
+    const auto wait = step ? routing::effective_wait(*step->step, ack) : ack;
+    d.ack_due = routing::step_due(at, wait);
+    d.reminder_due = routing::reminder_at(at, wait, ladder.reminder_fraction);
+    return d;
+}
+
+result<std::int64_t> insert_assignment(connection& c, std::int64_t report_id, const routing::planned_assignment& a,
+                                       const assignment_deadline& d, time_point at) {
+    std::optional<std::int64_t> contact;
+    std::optional<std::string_view> queue, role;
+    if (a.contact)
+        contact = a.contact->id;
+    else
+        queue = a.queue;
+    if (a.role) role = routing::to_string(*a.role);
+    std::optional<std::int64_t> ack_due, reminder_due;
+    if (d.ack_due) ack_due = to_unix_ms(*d.ack_due);
+    if (d.reminder_due) reminder_due = to_unix_ms(*d.reminder_due);
+    // One row per statement: SQLite runs a multi-row VALUES or a RETURNING
+    // clause through a temporary table, several times slower here.
+    if (auto r = run_bound(c,
+                           "INSERT INTO assignments (report_id, contact_id, queue, role, unit_code, reason, "
+                           "created_at, step, ladder_round, ack_due_at, reminder_due_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                           report_id, contact, queue, role, a.unit_code, a.reason, to_unix_ms(at), d.step, d.round,
+                           ack_due, reminder_due);
+        !r)
+        return std::move(r).err();
+    return c.last_insert_rowid();
+}
 
 result<routing::route_plan> plan_route(connection& c, const routing_request& req, intake::urgency level,
                                        const std::vector<std::string>& categories, time_point at) {
@@ -175,13 +189,13 @@ bool reaches_contact(const routing::route_plan& plan) noexcept {
 }
 
 result<void> write_route(connection& c, std::int64_t report_id, const routing_request& req,
-                         const routing::route_plan& plan, time_point at) {
+                         const routing::route_plan& plan, intake::urgency level, time_point at) {
     std::vector<const routing::planned_assignment*> rows;
     rows.reserve(plan.assignments.size());
     for (const auto& a : plan.assignments) rows.push_back(&a);
     const std::int64_t ms = to_unix_ms(at);
     if (auto r = insert_event(c, report_id, ms, "located", located_data(req.location)); !r) return r;
-    return write_assignments(c, report_id, plan, rows, ms);
+    return write_assignments(c, report_id, plan, rows, req.deadlines, level, at);
 }
 
 result<bool> route_late_location(connection& c, std::int64_t report_id, const routing_request& req, time_point at) {
@@ -231,7 +245,8 @@ result<bool> route_late_location(connection& c, std::int64_t report_id, const ro
             rows.push_back(&a);
         }
     }
-    if (auto r = write_assignments(c, report_id, *plan, rows, ms); !r) return std::move(r).err();
+    if (auto r = write_assignments(c, report_id, *plan, rows, req.deadlines, cls->level, at); !r)
+        return std::move(r).err();
 
     if (reaches_contact(*plan)) {
         // Queue entries a fallback made were stand-ins for a person; a rule's

@@ -29,18 +29,37 @@
 #include "intake/classify.hpp"
 #include "intake/clock.hpp"
 #include "intake/result.hpp"
+#include "routing/deadlines.hpp"
+#include "routing/escalation.hpp"
 #include "routing/locate.hpp"
 #include "routing/rules.hpp"
 #include "storage/sqlite.hpp"
 
 namespace hotline::storage {
 
+// The deadlines a routed report gets (config [deadlines], [escalation.*]):
+// how long an assignee has to acknowledge, by urgency; the ladders walked
+// when nobody does (storage/escalation.hpp); the holidays the plan's working
+// days skip. Immutable once built; shared by every write.
+struct deadline_policy {
+    routing::ack_policy ack;
+    routing::escalation_policy escalation = routing::escalation_policy::defaults();
+    routing::holiday_calendar calendar;
+};
+
 // What the server worked out before the write: where the report happened
-// (the locator's answer) and the policy to route it by. The policy is
-// borrowed: it must outlive the write (the server keeps one for its life).
+// (the locator's answer) and the policy to route it by. The policies are
+// borrowed: they must outlive the write (the server keeps them for its life).
+// With `deadlines` set, every assignment written gets its acknowledgement
+// deadline (ack_due_at: created + the wait of its ladder step, by default the
+// urgency's ack limit) and its reminder time, and a new report its legal
+// clocks (action_due_at on the emergency_12h track, plan_due_at on the
+// standard_5wd track, which a report without a classification is on); null:
+// no deadlines.
 struct routing_request {
     routing::location_result location;
     const routing::routing_policy* policy = nullptr;
+    const deadline_policy* deadlines = nullptr;
 };
 
 namespace detail {
@@ -54,11 +73,37 @@ result<routing::route_plan> plan_route(connection& c, const routing_request& req
 bool reaches_contact(const routing::route_plan& plan) noexcept;
 
 // Writes, for the report row `report_id` that already exists: the `located`
-// event, the assignments of `plan` and the `routed` event. The report's
-// columns (state, resolved codes) are the caller's: a new report is inserted
-// with them.
+// event, the assignments of `plan` (step 1 of round 0 of the ladder of
+// `level`, with their deadlines when req.deadlines is set) and the `routed`
+// event. The report's columns (state, resolved codes, legal clocks) are the
+// caller's: a new report is inserted with them.
 result<void> write_route(connection& c, std::int64_t report_id, const routing_request& req,
-                         const routing::route_plan& plan, time_point at);
+                         const routing::route_plan& plan, intake::urgency level, time_point at);
+
+// Where an assignment sits on its ladder and when it is due.
+struct assignment_deadline {
+    int step = 1;                            // the assignments.step column: ladder step index + 1
+    int round = 0;                           // ladder_round
+    std::optional<time_point> ack_due;       // none: no deadline
+    std::optional<time_point> reminder_due;  // none: no reminder
+};
+
+// The deadline of an assignment made at `at` on `position` of the ladder of
+// `level`: none at all without a policy.
+assignment_deadline deadline_for(const deadline_policy* policy, intake::urgency level,
+                                 routing::ladder_position position, time_point at) noexcept;
+
+// Inserts one assignment row of `report_id` made at `at`; returns its id.
+result<std::int64_t> insert_assignment(connection& c, std::int64_t report_id, const routing::planned_assignment& a,
+                                       const assignment_deadline& d, time_point at);
+
+// The report's current classification: the last `classified` or
+// `classification_overridden` event; normal and no categories without one.
+struct current_class {
+    intake::urgency level = intake::urgency::normal;
+    std::vector<std::string> categories;
+};
+result<current_class> classification_of(connection& c, std::int64_t report_id);
 
 // A place learnt after the report was filed (an SMS answering "which
 // commune?"). When the report has no commune yet: event `located`; then,

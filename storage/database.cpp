@@ -306,19 +306,29 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
         province = &r.routing->location.province_code;
     }
 
+    // The legal clocks (routing/deadlines.hpp), set with the row.
+    std::optional<std::int64_t> action_due, plan_due;
+    if (r.routing && r.routing->deadlines) {
+        const auto track = r.classification ? r.classification->result.track : intake::legal_track::standard_5wd;
+        const auto clocks = routing::legal_deadlines_for(track, r.received_at, r.routing->deadlines->calendar);
+        if (clocks.action_by) action_due = to_unix_ms(*clocks.action_by);
+        if (clocks.plan_by) plan_due = to_unix_ms(*clocks.plan_by);
+    }
+
     auto rep = prepare_bound(
         c,
         "INSERT INTO reports (id, tracking_code, channel, received_at, state, text, location_text, "
         "location_code, child_name, child_age, child_age_estimated, child_sex, child_condition, "
         "perpetrator_relation, reporter_name, reporter_phone, reporter_address, contact_ok, "
-        "keep_identity_secret, secret_salt, secret_hash, commune_code, province_code) "
+        "keep_identity_secret, secret_salt, secret_hash, commune_code, province_code, action_due_at, "
+        "plan_due_at) "
         "VALUES (?1, ?2, ?3, ?4, ?23, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        "?18, ?19, ?20, ?21, ?22)",
+        "?18, ?19, ?20, ?21, ?22, ?24, ?25)",
         row_id, code, channel, at, d.text, d.location_text, d.location_code, d.child_name, age,
         d.child_age_estimated, intake::to_string(d.sex), d.child_condition, d.perpetrator_relation,
         d.reporter_name, phone, d.reporter_address, d.contact_ok, d.keep_identity_secret,
         std::span<const std::uint8_t>(r.secret.salt), std::span<const std::uint8_t>(r.secret.hash),
-        commune ? *commune : none, province ? *province : none, state);
+        commune ? *commune : none, province ? *province : none, state, action_due, plan_due);
     if (!rep) return std::move(rep).err();
     if (auto x = (*rep)->run(); !x) return std::move(x).err();
 
@@ -338,7 +348,9 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
             return std::move(x).err();
     }
     if (plan) {
-        if (auto x = detail::write_route(c, row_id, *r.routing, *plan, r.received_at); !x) return std::move(x).err();
+        const auto level = r.classification ? r.classification->result.level : intake::urgency::normal;
+        if (auto x = detail::write_route(c, row_id, *r.routing, *plan, level, r.received_at); !x)
+            return std::move(x).err();
     }
     return receipt{*id, std::move(code), r.received_at, false};
 }

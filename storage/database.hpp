@@ -111,7 +111,10 @@ struct new_report {
     // by the classification's urgency and categories (normal and none
     // without one), events `located` and `routed` after `classified`, its
     // assignments, its resolved commune and province, and state `routed` or
-    // `unrouted` instead of `received`. A routing error fails the write.
+    // `unrouted` instead of `received`; with routing->deadlines, the
+    // assignments' acknowledgement deadlines and the report's legal clocks
+    // (action_due_at / plan_due_at by the classification's track, the
+    // standard track without one). A routing error fails the write.
     // Not done on a replay.
     std::optional<routing_request> routing;
 };

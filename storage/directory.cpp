@@ -25,6 +25,25 @@ std::string_view channels_column(const routing::contact& c) noexcept {
     return "sms";
 }
 
+// Steps `st` once: whether it returned a row.
+result<bool> next_row(statement& st) {
+    auto row = st.step();
+    if (!row) return std::move(row).err();
+    return *row == step_result::row;
+}
+
+// Calls `each(row)` for every row `st` returns; `each` returns result<void>,
+// and its first error ends the walk.
+template <class F>
+result<void> for_each_row(statement& st, F&& each) {
+    for (;;) {
+        auto more = next_row(st);
+        if (!more) return std::move(more).err();
+        if (!*more) return {};
+        if (auto r = each(std::as_const(st)); !r) return r;
+    }
+}
+
 // A row of HOTLINE_CONTACT_COLUMNS.
 result<stored_contact> read_contact(const statement& st) {
     stored_contact out;
@@ -50,9 +69,9 @@ result<std::optional<stored_contact>> contact_by_key(connection& c, std::string_
     using out = std::optional<stored_contact>;
     auto st = prepare_bound(c, "SELECT " HOTLINE_CONTACT_COLUMNS " FROM contacts WHERE key = ?1", key);
     if (!st) return std::move(st).err();
-    auto row = (*st)->step();
+    auto row = next_row(**st);
     if (!row) return std::move(row).err();
-    if (*row != step_result::row) return out{};
+    if (!*row) return out{};
     auto found = read_contact(**st);
     if (!found) return std::move(found).err();
     return out{std::move(*found)};
@@ -62,15 +81,28 @@ result<std::optional<std::int64_t>> contact_id(connection& c, std::string_view k
     using out = std::optional<std::int64_t>;
     auto st = prepare_bound(c, "SELECT id FROM contacts WHERE key = ?1", key);
     if (!st) return std::move(st).err();
-    auto row = (*st)->step();
+    auto row = next_row(**st);
     if (!row) return std::move(row).err();
-    if (*row != step_result::row) return out{};
+    if (!*row) return out{};
     return out{(*st)->column_int64(0)};
 }
 
 std::optional<int> optional_minute(const statement& st, int col) {
     if (st.column_is_null(col)) return std::nullopt;
     return static_cast<int>(st.column_int64(col));
+}
+
+// The period of an override: its dates (YYYY-MM-DD) in columns `dates` and
+// `dates` + 1, its optional window's minutes in `minutes` and `minutes` + 1.
+result<void> read_override_period(const statement& st, int dates, int minutes, routing::roster_override& o) {
+    const auto from = routing::parse_date(st.column_text_view(dates));
+    const auto to = routing::parse_date(st.column_text_view(dates + 1));
+    if (!from || !to) return failure("a roster override has a malformed date");
+    o.from = *from;
+    o.to = *to;
+    o.start_minute = optional_minute(st, minutes);
+    o.end_minute = optional_minute(st, minutes + 1);
+    return {};
 }
 
 // Shifts and overrides of the contacts `where` selects ("" for all), the
@@ -88,15 +120,13 @@ result<routing::roster> read_roster(connection& c, std::string_view key) {
                                       "SELECT c.key, s.days, s.start_minute, s.end_minute FROM roster_shifts AS s "
                                       "JOIN contacts AS c ON c.id = s.contact_id ORDER BY s.contact_id, s.id");
         if (!st) return std::move(st).err();
-        for (;;) {
-            auto row = (*st)->step();
-            if (!row) return std::move(row).err();
-            if (*row != step_result::row) break;
-            const statement& r = **st;
+        auto read = for_each_row(**st, [&](const statement& r) -> result<void> {
             out.shifts.push_back(routing::weekly_shift{r.column_text(0), static_cast<std::uint8_t>(r.column_int64(1)),
                                                        static_cast<int>(r.column_int64(2)),
                                                        static_cast<int>(r.column_int64(3))});
-        }
+            return {};
+        });
+        if (!read) return std::move(read).err();
     }
     auto st = one ? prepare_bound(c,
                                   "SELECT c.key, o.kind, o.from_date, o.to_date, o.start_minute, o.end_minute, o.note "
@@ -108,24 +138,16 @@ result<routing::roster> read_roster(connection& c, std::string_view key) {
                                   "FROM roster_overrides AS o JOIN contacts AS c ON c.id = o.contact_id "
                                   "ORDER BY o.contact_id, o.id");
     if (!st) return std::move(st).err();
-    for (;;) {
-        auto row = (*st)->step();
-        if (!row) return std::move(row).err();
-        if (*row != step_result::row) break;
-        const statement& r = **st;
+    auto read = for_each_row(**st, [&](const statement& r) -> result<void> {
         routing::roster_override o;
         o.contact_key = r.column_text(0);
         o.on_duty = r.column_text_view(1) == "on";
-        const auto from = routing::parse_date(r.column_text_view(2));
-        const auto to = routing::parse_date(r.column_text_view(3));
-        if (!from || !to) return failure("a roster override has a malformed date");
-        o.from = *from;
-        o.to = *to;
-        o.start_minute = optional_minute(r, 4);
-        o.end_minute = optional_minute(r, 5);
+        if (auto period = read_override_period(r, 2, 4, o); !period) return period;
         o.note = r.column_optional_text(6).value_or("");
         out.overrides.push_back(std::move(o));
-    }
+        return {};
+    });
+    if (!read) return std::move(read).err();
     return out;
 }
 
@@ -279,14 +301,13 @@ result<std::vector<stored_contact>> list_contacts(connection& c) {
     auto st = c.prepare("SELECT " HOTLINE_CONTACT_COLUMNS " FROM contacts ORDER BY id");
     if (!st) return std::move(st).err();
     std::vector<stored_contact> out;
-    for (;;) {
-        auto row = st->step();
-        if (!row) return std::move(row).err();
-        if (*row != step_result::row) break;
-        auto one = read_contact(*st);
+    auto read = for_each_row(*st, [&](const statement& r) -> result<void> {
+        auto one = read_contact(r);
         if (!one) return std::move(one).err();
         out.push_back(std::move(*one));
-    }
+        return {};
+    });
+    if (!read) return std::move(read).err();
     return out;
 }
 
@@ -326,11 +347,7 @@ result<std::vector<routing::duty_contact>> sql_directory::on_duty(routing::role 
                             "AND o.to_date >= ?3 AND o.from_date <= ?4",
                             unit_code, role, first, last);
     if (!st) return std::move(st).err();
-    for (;;) {
-        auto row = (*st)->step();
-        if (!row) return std::move(row).err();
-        if (*row != step_result::row) break;
-        const statement& s = **st;
+    auto read = for_each_row(**st, [&](const statement& s) -> result<void> {
         const std::int64_t id = s.column_int64(0);
         candidate* k = nullptr;
         for (auto& f : found)
@@ -341,19 +358,15 @@ result<std::vector<routing::duty_contact>> sql_directory::on_duty(routing::role 
             k->shifts.push_back(routing::weekly_shift{{}, static_cast<std::uint8_t>(s.column_int64(3)),
                                                       static_cast<int>(s.column_int64(4)),
                                                       static_cast<int>(s.column_int64(5))});
-            continue;
+            return {};
         }
         routing::roster_override o;
         o.on_duty = kind == 1;
-        const auto from = routing::parse_date(s.column_text_view(6));
-        const auto to = routing::parse_date(s.column_text_view(7));
-        if (!from || !to) return failure("a roster override has a malformed date");
-        o.from = *from;
-        o.to = *to;
-        o.start_minute = optional_minute(s, 4);
-        o.end_minute = optional_minute(s, 5);
+        if (auto period = read_override_period(s, 6, 4, o); !period) return period;
         k->overrides.push_back(std::move(o));
-    }
+        return {};
+    });
+    if (!read) return std::move(read).err();
     // A stable order: by id, the order contacts were added in.
     std::sort(found.begin(), found.end(), [](const candidate& a, const candidate& b) { return a.id < b.id; });
     std::vector<routing::duty_contact> out;

@@ -240,6 +240,20 @@ void split_words(std::string_view text, word_list& out) {
     gap pending = gap::clause;
     std::size_t i = 0;
     std::string composed;
+    // Ends the word at bytes [begin, end) of `text`, whose folded and
+    // accented forms are the last ones appended.
+    const auto end_word = [&](std::size_t begin, std::size_t end, bool digits, bool marked) {
+        word w;
+        w.begin = static_cast<std::uint32_t>(begin);
+        w.end = static_cast<std::uint32_t>(end);
+        w.before = pending;
+        w.digits = digits;
+        w.marked = marked;
+        out.words.push_back(w);
+        out.fold_off.push_back(static_cast<std::uint32_t>(out.folded.size()));
+        out.acc_off.push_back(static_cast<std::uint32_t>(out.accent.size()));
+        pending = gap::none;
+    };
     while (i < n) {
         std::size_t len = 1;
         const auto cp = p[i] < 0x80 ? static_cast<std::int32_t>(p[i]) : decode(p + i, n - i, len);
@@ -251,15 +265,7 @@ void split_words(std::string_view text, word_list& out) {
             while (k + 1 < j && p[k] == '0') ++k;  // "01" and "1" are the same ward
             out.folded.append(text.substr(k, j - k));
             out.accent.append(text.substr(k, j - k));
-            word w;
-            w.begin = static_cast<std::uint32_t>(i);
-            w.end = static_cast<std::uint32_t>(j);
-            w.before = pending;
-            w.digits = true;
-            out.words.push_back(w);
-            out.fold_off.push_back(static_cast<std::uint32_t>(out.folded.size()));
-            out.acc_off.push_back(static_cast<std::uint32_t>(out.accent.size()));
-            pending = gap::none;
+            end_word(i, j, true, false);
             i = j;
             continue;
         }
@@ -295,15 +301,8 @@ void split_words(std::string_view text, word_list& out) {
                 else composed.assign(run);
                 run = composed;
             }
-            word w;
-            w.begin = static_cast<std::uint32_t>(i);
-            w.end = static_cast<std::uint32_t>(j);
-            w.before = pending;
-            w.marked = emit_letters(rd, run, out);
-            out.words.push_back(w);
-            out.fold_off.push_back(static_cast<std::uint32_t>(out.folded.size()));
-            out.acc_off.push_back(static_cast<std::uint32_t>(out.accent.size()));
-            pending = gap::none;
+            const bool marked = emit_letters(rd, run, out);
+            end_word(i, j, false, marked);
             i = j;
             continue;
         }

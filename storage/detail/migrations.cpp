@@ -260,7 +260,43 @@ ALTER TABLE reports ADD COLUMN province_code TEXT;
 CREATE INDEX reports_by_commune ON reports (commune_code) WHERE commune_code IS NOT NULL;
 )sql";
 
-constexpr std::array<std::string_view, 4> all = {migration_1, migration_2, migration_3, migration_4};
+// Deadlines and escalation (issue 6). An assignment is due `ack_due_at`
+// (already in migration 3) and reminded at `reminder_due_at`; it sits on step
+// `step` (from 1) of round `ladder_round` (from 0) of its urgency's ladder.
+// `breached_at` records that its deadline passed unacknowledged,
+// `escalated_at` that the next step was assigned because of it, `reminded_at`
+// that its reminder fell due. A report carries its legal clocks (action
+// within 12 hours, plan within 5 working days: due, met, breached) and where
+// it stands on the ladder (`ladder_step` from 0, `ladder_round` from 0): the
+// escalation of a step is an UPDATE guarded by that position, so it happens
+// once. The partial indexes hold only what is still pending, so the earliest
+// due item is the first entry of one of them.
+constexpr std::string_view migration_5 = R"sql(
+ALTER TABLE assignments ADD COLUMN ladder_round INTEGER NOT NULL DEFAULT 0 CHECK (ladder_round >= 0);
+ALTER TABLE assignments ADD COLUMN reminder_due_at INTEGER;
+ALTER TABLE assignments ADD COLUMN reminded_at INTEGER;
+ALTER TABLE assignments ADD COLUMN breached_at INTEGER;
+ALTER TABLE assignments ADD COLUMN escalated_at INTEGER;
+CREATE INDEX assignments_ack_due ON assignments (ack_due_at)
+    WHERE state = 'open' AND breached_at IS NULL AND ack_due_at IS NOT NULL;
+CREATE INDEX assignments_reminder_due ON assignments (reminder_due_at)
+    WHERE state = 'open' AND reminded_at IS NULL AND reminder_due_at IS NOT NULL;
+
+ALTER TABLE reports ADD COLUMN action_due_at INTEGER;
+ALTER TABLE reports ADD COLUMN action_met_at INTEGER;
+ALTER TABLE reports ADD COLUMN action_breached_at INTEGER;
+ALTER TABLE reports ADD COLUMN plan_due_at INTEGER;
+ALTER TABLE reports ADD COLUMN plan_met_at INTEGER;
+ALTER TABLE reports ADD COLUMN plan_breached_at INTEGER;
+ALTER TABLE reports ADD COLUMN ladder_step INTEGER NOT NULL DEFAULT 0 CHECK (ladder_step >= 0);
+ALTER TABLE reports ADD COLUMN ladder_round INTEGER NOT NULL DEFAULT 0 CHECK (ladder_round >= 0);
+CREATE INDEX reports_action_due ON reports (action_due_at)
+    WHERE action_due_at IS NOT NULL AND action_met_at IS NULL AND action_breached_at IS NULL;
+CREATE INDEX reports_plan_due ON reports (plan_due_at)
+    WHERE plan_due_at IS NOT NULL AND plan_met_at IS NULL AND plan_breached_at IS NULL;
+)sql";
+
+constexpr std::array<std::string_view, 5> all = {migration_1, migration_2, migration_3, migration_4, migration_5};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <csignal>
 #include <fcntl.h>
@@ -175,6 +176,56 @@ reply http_client::raw(const std::string& bytes) {
     ensure_connected();
     boost::asio::write(*socket_, boost::asio::buffer(bytes));
     return read_reply();
+}
+
+reply browser::get(const std::string& target) {
+    header_list h;
+    if (!cookie.empty()) h.emplace_back("Cookie", cookie);
+    auto r = client.get(target, h);
+    if (const auto sc = r.header("set-cookie"); !sc.empty()) cookie = cookie_pair(sc);
+    return r;
+}
+
+reply browser::post(const std::string& target, const std::vector<std::pair<std::string, std::string>>& fields) {
+    header_list h;
+    if (!cookie.empty()) h.emplace_back("Cookie", cookie);
+    auto r = client.post_form(target, form_encode(fields), h);
+    if (const auto sc = r.header("set-cookie"); !sc.empty()) cookie = cookie_pair(sc);
+    return r;
+}
+
+namespace {
+
+std::string file_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+cli_result run_cli(const temp_dir& dir, const std::string& args, const std::string& input) {
+    const auto in = dir.path() / "cli.in";
+    const auto out = dir.path() / "cli.out";
+    const auto err = dir.path() / "cli.err";
+    { std::ofstream(in, std::ios::binary) << input; }
+    const std::string cmd = std::string(HOTLINE_BINARY) + " " + args + " < '" + in.string() + "' > '" +
+                            out.string() + "' 2> '" + err.string() + "'";
+    const int status = std::system(cmd.c_str());
+    cli_result r;
+    r.exit_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = file_text(out);
+    r.err = file_text(err);
+    return r;
+}
+
+std::vector<boost::json::object> json_lines(const std::string& text) {
+    std::vector<boost::json::object> rows;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) rows.push_back(boost::json::parse(line).as_object());
+    return rows;
 }
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {

@@ -98,6 +98,33 @@ private:
     int opened_ = 0;
 };
 
+// A browser: keeps the session cookie between requests.
+struct browser {
+    http_client client;
+    std::string cookie;  // "name=value" of the last Set-Cookie; empty before one
+
+    explicit browser(unsigned short port) : client(port) {}
+
+    // GET a page the way a browser does, sending and keeping the cookie.
+    reply get(const std::string& target);
+    // POST a form (application/x-www-form-urlencoded) the same way.
+    reply post(const std::string& target, const std::vector<std::pair<std::string, std::string>>& fields);
+};
+
+// What one run of the `hotline` command line gave.
+struct cli_result {
+    int exit_code = -1;  // -1 when it did not exit normally
+    std::string out;     // stdout
+    std::string err;     // stderr
+};
+
+// Runs `hotline ARGS` (split as the shell splits them) to its end, `input`
+// on its stdin, stdout and stderr kept apart in files under `dir`.
+cli_result run_cli(const temp_dir& dir, const std::string& args, const std::string& input = "");
+
+// Each line of `text` as a JSON object; throws on a line that is not one.
+std::vector<boost::json::object> json_lines(const std::string& text);
+
 // "a=1&b=x y" with every value percent-encoded.
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields);
 

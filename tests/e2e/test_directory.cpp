@@ -1,52 +1,24 @@
 // The contact directory end to end: `hotline import|export contacts|rosters`
 // on the Lạng Sơn demo files, and the admin API of a running server.
 #include "tests/e2e/harness.hpp"
+#include "tests/support/read_file.hpp"
 
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
-#include <cstdio>
-#include <fstream>
 #include <set>
-#include <sstream>
-#include <sys/wait.h>
 
 using namespace hotline::e2e;
 namespace json = boost::json;
+using hotline::test::read_file;
 
 namespace {
 
 const std::string operator_token = "e2e-directory-token-0123456789abcdef";
 const std::string operator_toml = "[api]\noperator_tokens = [\"" + operator_token + "\"]\n";
 const std::string demo_dir = std::string(HOTLINE_SOURCE_DIR) + "/deploy/demo/";
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-struct run_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-// Runs `hotline ARGS` with stdout and stderr kept apart.
-run_result run(const temp_dir& dir, const std::string& args) {
-    const std::string out = dir.file("cli.out"), err = dir.file("cli.err");
-    const std::string cmd = std::string(HOTLINE_BINARY) + " " + args + " >" + out + " 2>" + err;
-    const int status = std::system(cmd.c_str());
-    run_result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-}
 
 std::int64_t count_in(const std::string& db_path, const std::string& sql) {
     sqlite3* db = nullptr;
@@ -101,10 +73,10 @@ void load_demo(http_client& c) {
 TEST_CASE("hotline import loads the demo directory once, again it changes nothing, export round-trips") {
     temp_dir dir;
     const std::string db = dir.file("h.db");
-    const auto contacts = run(dir, "import contacts " + demo_dir + "contacts.csv --db " + db);
+    const auto contacts = run_cli(dir, "import contacts " + demo_dir + "contacts.csv --db " + db);
     CHECK_MESSAGE(contacts.exit_code == 0, contacts.err);
     CHECK(contacts.out == "contacts: 283 added, 0 updated, 0 unchanged\n");
-    const auto rosters = run(dir, "import rosters " + demo_dir + "rosters.csv --db " + db);
+    const auto rosters = run_cli(dir, "import rosters " + demo_dir + "rosters.csv --db " + db);
     CHECK_MESSAGE(rosters.exit_code == 0, rosters.err);
     CHECK(rosters.out.find("282 added, 0 updated, 0 unchanged") != std::string::npos);
     CHECK(count_in(db, "SELECT count(*) FROM contacts") == 283);
@@ -112,27 +84,27 @@ TEST_CASE("hotline import loads the demo directory once, again it changes nothin
           static_cast<std::int64_t>(lines(read_file(demo_dir + "rosters.csv")) - 1));
     CHECK(count_in(db, "SELECT count(*) FROM contacts WHERE phone NOT LIKE '+84302%'") == 0);
 
-    const auto again = run(dir, "import contacts " + demo_dir + "contacts.csv --db " + db);
+    const auto again = run_cli(dir, "import contacts " + demo_dir + "contacts.csv --db " + db);
     CHECK(again.out == "contacts: 0 added, 0 updated, 283 unchanged\n");
-    const auto again_rosters = run(dir, "import rosters " + demo_dir + "rosters.csv --db " + db);
+    const auto again_rosters = run_cli(dir, "import rosters " + demo_dir + "rosters.csv --db " + db);
     CHECK(again_rosters.out.find("0 added, 0 updated, 282 unchanged") != std::string::npos);
 
-    const auto exported = run(dir, "export contacts --db " + db);
+    const auto exported = run_cli(dir, "export contacts --db " + db);
     REQUIRE(exported.exit_code == 0);
     CHECK(exported.out.starts_with("id,name,role,unit_code,phone,channels,webhook_url,active\r\n"));
     CHECK(exported.out.find("ls-05983-cp,") != std::string::npos);
     CHECK(exported.out.find("+84302002001") != std::string::npos);  // E.164 on the way out
     CHECK(lines(exported.out) == 284);
-    const auto exported_rosters = run(dir, "export rosters --db " + db);
+    const auto exported_rosters = run_cli(dir, "export rosters --db " + db);
     REQUIRE(exported_rosters.exit_code == 0);
     CHECK(exported_rosters.out.find("Nghỉ Tết Bính Ngọ") != std::string::npos);
 
     // The exported files are the directory: importing them changes nothing.
     dir.write("c.csv", exported.out);
     dir.write("r.csv", exported_rosters.out);
-    CHECK(run(dir, "import contacts " + dir.file("c.csv") + " --db " + db).out ==
+    CHECK(run_cli(dir, "import contacts " + dir.file("c.csv") + " --db " + db).out ==
           "contacts: 0 added, 0 updated, 283 unchanged\n");
-    CHECK(run(dir, "import rosters " + dir.file("r.csv") + " --db " + db).out.find("282 unchanged") !=
+    CHECK(run_cli(dir, "import rosters " + dir.file("r.csv") + " --db " + db).out.find("282 unchanged") !=
           std::string::npos);
 }
 
@@ -146,7 +118,7 @@ TEST_CASE("hotline import refuses a file with bad rows, lists them all and write
                   "x1,Nguyễn Văn Thử,commune_police,06034,0302002098\n"
                   "x2,Nguyễn Văn Thử,mayor,05983,0302002097\n"
                   "x3,Nguyễn Văn Thử,commune_police,05983,0412345678\n");
-        const auto r = run(dir, "import contacts " + dir.file("bad.csv") + " --db " + db);
+        const auto r = run_cli(dir, "import contacts " + dir.file("bad.csv") + " --db " + db);
         CHECK(r.exit_code == 1);
         CHECK(r.out.empty());
         CHECK(r.err.find("line 3: unit_code:") != std::string::npos);
@@ -156,14 +128,14 @@ TEST_CASE("hotline import refuses a file with bad rows, lists them all and write
         CHECK_FALSE(fs::exists(db));  // refused before the database was opened
     }
     SUBCASE("rosters") {
-        REQUIRE(run(dir, "import contacts " + demo_dir + "contacts.csv --db " + db).exit_code == 0);
+        REQUIRE(run_cli(dir, "import contacts " + demo_dir + "contacts.csv --db " + db).exit_code == 0);
         dir.write("bad.csv",
                   "contact,kind,days,from,to,start,end,note\n"
                   "ls-05983-cp,weekly,daily,,,00:00,00:00,\n"
                   "nobody,weekly,daily,,,00:00,00:00,\n"
                   "ls-05983-cp,weekly,someday,,,08:00,17:00,\n"
                   "ls-05983-cp,off,,2026-02-30,,,,\n");
-        const auto r = run(dir, "import rosters " + dir.file("bad.csv") + " --db " + db);
+        const auto r = run_cli(dir, "import rosters " + dir.file("bad.csv") + " --db " + db);
         CHECK(r.exit_code == 1);
         CHECK(r.err.find("line 3: contact: no contact \"nobody\"") != std::string::npos);
         CHECK(r.err.find("line 4: days:") != std::string::npos);
@@ -174,14 +146,14 @@ TEST_CASE("hotline import refuses a file with bad rows, lists them all and write
 
 TEST_CASE("hotline import and export: usage errors") {
     temp_dir dir;
-    CHECK(run(dir, "import").exit_code == 2);
-    CHECK(run(dir, "import people x.csv").exit_code == 2);
-    CHECK(run(dir, "import contacts").exit_code == 2);
-    CHECK(run(dir, "export contacts --verbose").exit_code == 2);
-    const auto missing = run(dir, "import contacts " + dir.file("none.csv") + " --db " + dir.file("h.db"));
+    CHECK(run_cli(dir, "import").exit_code == 2);
+    CHECK(run_cli(dir, "import people x.csv").exit_code == 2);
+    CHECK(run_cli(dir, "import contacts").exit_code == 2);
+    CHECK(run_cli(dir, "export contacts --verbose").exit_code == 2);
+    const auto missing = run_cli(dir, "import contacts " + dir.file("none.csv") + " --db " + dir.file("h.db"));
     CHECK(missing.exit_code == 1);
     CHECK(missing.err.find("cannot read") != std::string::npos);
-    const auto no_db = run(dir, "export rosters --db " + dir.file("none.db"));
+    const auto no_db = run_cli(dir, "export rosters --db " + dir.file("none.db"));
     CHECK(no_db.exit_code == 1);
     CHECK(no_db.err.find("no database") != std::string::npos);
 }
@@ -251,7 +223,7 @@ TEST_CASE("directory API: CSV import and export, contacts and rosters as JSON") 
     CHECK(lines(rcsv.body) == lines(read_file(demo_dir + "rosters.csv")));
     // The CLI and the API export the same.
     server.stop(SIGTERM);
-    const auto cli = run(dir, "export contacts --db " + server.db_path().string());
+    const auto cli = run_cli(dir, "export contacts --db " + server.db_path().string());
     CHECK(cli.out == csv.body);
 }
 

@@ -6,51 +6,11 @@
 
 #include <boost/json.hpp>
 
-#include <array>
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-#include <sys/wait.h>
 
 using namespace hotline::e2e;
 namespace json = boost::json;
 
 namespace {
-
-struct run_result {
-    int exit_code = -1;
-    std::string out;  // stdout
-    std::string err;  // stderr
-};
-
-// Runs the binary with `args`, `input` on its stdin.
-run_result run(const temp_dir& dir, const std::string& args, const std::string& input) {
-    const auto in = dir.path() / "stdin.txt";
-    const auto err = dir.path() / "stderr.txt";
-    { std::ofstream(in, std::ios::binary) << input; }
-    const std::string cmd =
-        std::string(HOTLINE_BINARY) + " " + args + " < '" + in.string() + "' 2> '" + err.string() + "'";
-    run_result r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf{};
-    while (const std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-    const int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream e(err);
-    std::stringstream ss;
-    ss << e.rdbuf();
-    r.err = ss.str();
-    return r;
-}
-
-std::vector<json::object> json_lines(const std::string& out) {
-    std::vector<json::object> rows;
-    std::istringstream in(out);
-    std::string line;
-    while (std::getline(in, line)) rows.push_back(json::parse(line).as_object());
-    return rows;
-}
 
 std::vector<std::string> candidates(const json::object& row) {
     std::vector<std::string> out;
@@ -72,7 +32,7 @@ TEST_CASE("locate: one answer per JSON line, errors for bad lines, blank lines s
         "{\"text\":\"không biết ở đâu\"}\n"
         "{\"id\":9,\"unit_code\":\"06220\"}\n"
         "{\"id\":10,\"text\":\"tỉnh Cao Bằng, không rõ xã\"}\n";
-    const auto r = run(dir, "locate --home-province 20", input);
+    const auto r = run_cli(dir, "locate --home-province 20", input);
     CHECK(r.exit_code == 0);
     const auto rows = json_lines(r.out);
     REQUIRE(rows.size() == 8);
@@ -115,10 +75,10 @@ TEST_CASE("locate: the home province decides between units of the same name") {
     temp_dir dir;
     // Xã Quảng Lạc was in Lạng Sơn (now phường Lương Văn Tri) and in Ninh Bình.
     const std::string input = "{\"id\":1,\"text\":\"Xã Quảng Lạc\"}\n";
-    const auto home = json_lines(run(dir, "locate --home-province 20", input).out);
+    const auto home = json_lines(run_cli(dir, "locate --home-province 20", input).out);
     REQUIRE(home.size() == 1);
     CHECK(home[0].at("commune_code") == json::value("05983"));
-    const auto none = run(dir, "locate", input);
+    const auto none = run_cli(dir, "locate", input);
     CHECK(none.exit_code == 0);
     const auto rows = json_lines(none.out);
     REQUIRE(rows.size() == 1);
@@ -128,11 +88,11 @@ TEST_CASE("locate: the home province decides between units of the same name") {
 
 TEST_CASE("locate: bad flags exit with 2 and the usage") {
     temp_dir dir;
-    const auto unknown = run(dir, "locate --frobnicate", "");
+    const auto unknown = run_cli(dir, "locate --frobnicate", "");
     CHECK(unknown.exit_code == 2);
     CHECK(unknown.err.find("usage") != std::string::npos);
-    CHECK(run(dir, "locate --home-province", "").exit_code == 2);
-    const auto bad = run(dir, "locate --home-province 99", "{\"text\":\"x\"}\n");
+    CHECK(run_cli(dir, "locate --home-province", "").exit_code == 2);
+    const auto bad = run_cli(dir, "locate --home-province 99", "{\"text\":\"x\"}\n");
     CHECK(bad.exit_code == 2);
     CHECK(bad.out.empty());
     CHECK(bad.err.find("99") != std::string::npos);

@@ -8,12 +8,8 @@
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <set>
-#include <sstream>
-#include <sys/wait.h>
 
 using namespace hotline::e2e;
 namespace json = boost::json;
@@ -60,41 +56,6 @@ std::string submit(http_client& c, const std::string& text) {
     const auto r = c.post_json("/api/v1/reports", json::serialize(json::object{{"text", text}}));
     REQUIRE(r.status == 201);
     return std::string(body_of(r).at("tracking_code").as_string());
-}
-
-struct run_result {
-    int exit_code = -1;
-    std::string out;  // stdout
-    std::string all;  // stdout and stderr
-};
-
-// Runs the binary with `args`, `input` on its stdin.
-run_result run(const temp_dir& dir, const std::string& args, const std::string& input) {
-    const auto in = dir.path() / "stdin.txt";
-    const auto err = dir.path() / "stderr.txt";
-    { std::ofstream(in, std::ios::binary) << input; }
-    const std::string cmd =
-        std::string(HOTLINE_BINARY) + " " + args + " < '" + in.string() + "' 2> '" + err.string() + "'";
-    run_result r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf{};
-    while (const std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) r.out.append(buf.data(), n);
-    const int status = ::pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream e(err);
-    std::stringstream ss;
-    ss << e.rdbuf();
-    r.all = r.out + ss.str();
-    return r;
-}
-
-std::vector<json::object> json_lines(const std::string& out) {
-    std::vector<json::object> rows;
-    std::istringstream in(out);
-    std::string line;
-    while (std::getline(in, line)) rows.push_back(json::parse(line).as_object());
-    return rows;
 }
 
 const std::set<std::string> urgencies{"emergency", "high", "normal", "low"};
@@ -286,7 +247,7 @@ TEST_CASE("triage: hotline classify reads JSON lines and plain lines") {
                               "{\"id\":7,\"text\":\"Cảm ơn tổng đài đã giúp đỡ.\"}\n"
                               "{\"text\":42}\r\n"
                               "{\"text\":\"no id here\"}\n";
-    const auto r = run(dir, "classify", input);
+    const auto r = run_cli(dir, "classify", input);
     CHECK(r.exit_code == 0);
     const auto rows = json_lines(r.out);
     REQUIRE(rows.size() == 5);  // the blank line is skipped
@@ -310,7 +271,7 @@ TEST_CASE("triage: hotline classify reads JSON lines and plain lines") {
     CHECK_FALSE(rows[0].at("evidence").as_array().empty());
 
     // The same lines with the built-in lexicon given as a file: the same answers.
-    const auto same = run(dir, "classify --lexicon '" + std::string(HOTLINE_SOURCE_DIR) + "/intake/lexicon/vi.toml'",
+    const auto same = run_cli(dir, "classify --lexicon '" + std::string(HOTLINE_SOURCE_DIR) + "/intake/lexicon/vi.toml'",
                           input);
     CHECK(same.exit_code == 0);
     CHECK(same.out == r.out);
@@ -320,21 +281,21 @@ TEST_CASE("triage: a malformed lexicon stops classify and serve with file:line, 
     temp_dir dir;
     const auto bad = dir.path() / "bad-lexicon.toml";
     { std::ofstream(bad) << "# a lexicon\n[[phrase\ntext = 1\n"; }
-    const auto r = run(dir, "classify --lexicon '" + bad.string() + "'", "{\"id\":1,\"text\":\"x\"}\n");
+    const auto r = run_cli(dir, "classify --lexicon '" + bad.string() + "'", "{\"id\":1,\"text\":\"x\"}\n");
     CHECK(r.exit_code == 2);
     CHECK(r.out.empty());
-    CHECK_MESSAGE(r.all.find(bad.string() + ":2:") != std::string::npos, r.all);
+    CHECK_MESSAGE(r.err.find(bad.string() + ":2:") != std::string::npos, r.err);
 
-    const auto missing = run(dir, "classify --lexicon '" + (dir.path() / "nope.toml").string() + "'", "");
+    const auto missing = run_cli(dir, "classify --lexicon '" + (dir.path() / "nope.toml").string() + "'", "");
     CHECK(missing.exit_code == 2);
-    CHECK(missing.all.find("nope.toml") != std::string::npos);
+    CHECK(missing.err.find("nope.toml") != std::string::npos);
 
     const auto cfg = dir.path() / "hotline.toml";
     { std::ofstream(cfg) << "[triage]\nlexicon = \"" << bad.string() << "\"\n"; }
-    const auto s = run(dir, "serve --listen 127.0.0.1:0 --config '" + cfg.string() + "'", "");
+    const auto s = run_cli(dir, "serve --listen 127.0.0.1:0 --config '" + cfg.string() + "'", "");
     CHECK(s.exit_code == 2);
-    CHECK_MESSAGE(s.all.find(bad.string() + ":2:") != std::string::npos, s.all);
+    CHECK_MESSAGE(s.err.find(bad.string() + ":2:") != std::string::npos, s.err);
 
-    CHECK(run(dir, "classify --lexicon", "").exit_code == 2);
-    CHECK(run(dir, "classify --frobnicate", "").exit_code == 2);
+    CHECK(run_cli(dir, "classify --lexicon", "").exit_code == 2);
+    CHECK(run_cli(dir, "classify --frobnicate", "").exit_code == 2);
 }

@@ -46,37 +46,16 @@ stored_location location_in_file(const fs::path& db_path, const std::string& gro
     return out;
 }
 
-// A browser: keeps the session cookie between requests.
-struct browser {
-    http_client client;
-    std::string cookie;
-
-    explicit browser(unsigned short port) : client(port) {}
-
-    reply get(const std::string& target) {
-        header_list h;
-        if (!cookie.empty()) h.emplace_back("Cookie", cookie);
-        auto r = client.get(target, h);
-        if (const auto sc = r.header("set-cookie"); !sc.empty()) cookie = cookie_pair(sc);
-        return r;
-    }
-    reply post(const std::string& target, const std::vector<std::pair<std::string, std::string>>& fields) {
-        header_list h;
-        if (!cookie.empty()) h.emplace_back("Cookie", cookie);
-        auto r = client.post_form(target, form_encode(fields), h);
-        if (const auto sc = r.header("set-cookie"); !sc.empty()) cookie = cookie_pair(sc);
-        return r;
-    }
-    // The form's fields with a fresh token from the page at `form_target`.
-    std::vector<std::pair<std::string, std::string>> form(const std::string& form_target, const std::string& lang,
-                                                          const std::string& place, const std::string& code) {
-        const auto page = get(form_target);
-        const auto token = input_value(page.body, "csrf");
-        REQUIRE(token);
-        return {{"csrf", *token}, {"lang", lang}, {"text", what_happened}, {"location_text", place},
-                {"location_code", code}};
-    }
-};
+// The report form's fields with a fresh token from the page at `form_target`.
+std::vector<std::pair<std::string, std::string>> report_form(browser& b, const std::string& form_target,
+                                                             const std::string& lang, const std::string& place,
+                                                             const std::string& code) {
+    const auto page = b.get(form_target);
+    const auto token = input_value(page.body, "csrf");
+    REQUIRE(token);
+    return {{"csrf", *token}, {"lang", lang}, {"text", what_happened}, {"location_text", place},
+            {"location_code", code}};
+}
 
 std::vector<std::string> unit_codes(const reply& r) {
     std::vector<std::string> out;
@@ -186,7 +165,7 @@ TEST_CASE("a place picked on the form is stored with its code, an unknown code i
     browser b(srv.port());
 
     SUBCASE("a commune picked from the suggestions") {
-        const auto receipt = b.post("/report", b.form("/", "vi", picked_place, "05983"));
+        const auto receipt = b.post("/report", report_form(b, "/", "vi", picked_place, "05983"));
         REQUIRE(receipt.status == 200);
         const auto code = element_text(receipt.body, "tracking-code");
         REQUIRE(code);
@@ -195,7 +174,7 @@ TEST_CASE("a place picked on the form is stored with its code, an unknown code i
         CHECK(stored.text == picked_place);
     }
     SUBCASE("free text only, as without JavaScript") {
-        const auto receipt = b.post("/report", b.form("/", "vi", "phường Chi Lăng, TP Lạng Sơn", ""));
+        const auto receipt = b.post("/report", report_form(b, "/", "vi", "phường Chi Lăng, TP Lạng Sơn", ""));
         REQUIRE(receipt.status == 200);
         const auto code = element_text(receipt.body, "tracking-code");
         REQUIRE(code);
@@ -204,7 +183,7 @@ TEST_CASE("a place picked on the form is stored with its code, an unknown code i
         CHECK(stored.text == "phường Chi Lăng, TP Lạng Sơn");
     }
     SUBCASE("a province code is a place too") {
-        const auto receipt = b.post("/report", b.form("/", "vi", "Lạng Sơn", "20"));
+        const auto receipt = b.post("/report", report_form(b, "/", "vi", "Lạng Sơn", "20"));
         REQUIRE(receipt.status == 200);
         const auto code = element_text(receipt.body, "tracking-code");
         REQUIRE(code);
@@ -212,7 +191,7 @@ TEST_CASE("a place picked on the form is stored with its code, an unknown code i
     }
     for (const std::string lang : {"vi", "en"}) {
         SUBCASE(("an unknown code, " + lang).c_str()) {
-            const auto again = b.post("/report", b.form("/?lang=" + lang, lang, picked_place, "99999"));
+            const auto again = b.post("/report", report_form(b, "/?lang=" + lang, lang, picked_place, "99999"));
             CHECK(again.status == 422);
             CHECK_FALSE(element_text(again.body, "tracking-code").has_value());
             CHECK(again.body.find("<html lang=\"" + lang + "\"") != std::string::npos);

@@ -11,29 +11,6 @@ namespace {
 
 const std::string what_happened = "Bé trai hàng xóm bị mẹ kế nhốt ngoài trời mưa, khóc cả đêm <b>thật</b>";
 
-struct browser {
-    http_client client;
-    std::string cookie;
-
-    explicit browser(unsigned short port) : client(port) {}
-
-    // GET a page the way a browser does, keeping the session cookie.
-    reply get(const std::string& target) {
-        header_list h;
-        if (!cookie.empty()) h.emplace_back("Cookie", cookie);
-        auto r = client.get(target, h);
-        if (const auto sc = r.header("set-cookie"); !sc.empty()) cookie = cookie_pair(sc);
-        return r;
-    }
-    reply post(const std::string& target, const std::vector<std::pair<std::string, std::string>>& fields) {
-        header_list h;
-        if (!cookie.empty()) h.emplace_back("Cookie", cookie);
-        auto r = client.post_form(target, form_encode(fields), h);
-        if (const auto sc = r.header("set-cookie"); !sc.empty()) cookie = cookie_pair(sc);
-        return r;
-    }
-};
-
 }  // namespace
 
 TEST_CASE("the report form carries the security headers, the quick exit and the emergency numbers") {

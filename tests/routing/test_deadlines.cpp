@@ -2,39 +2,25 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 
 #include "routing/directory.hpp"
 #include "routing/time.hpp"
+#include "tests/support/read_file.hpp"
+#include "tests/support/vietnam_time.hpp"
 
 using namespace hotline;
 using namespace hotline::routing;
 using namespace std::chrono;
+using hotline::test::date;
+using hotline::test::read_file;
+using hotline::test::vn;
 
 namespace {
 
-// The instant of a local (Asia/Ho_Chi_Minh) date and time.
-hotline::time_point vn(int y, unsigned m, unsigned d, int hh = 0, int mm = 0, int ss = 0, int ms = 0) {
-    const local_days midnight{year(y) / month(m) / day(d)};
-    const auto local = midnight.time_since_epoch() + hours(hh) + minutes(mm) + seconds(ss) + milliseconds(ms);
-    return hotline::time_point(duration_cast<milliseconds>(local - vietnam_offset));
-}
-
 // 24:00 local of that day.
 hotline::time_point end_of(int y, unsigned m, unsigned d) { return vn(y, m, d) + days(1); }
-
-local_days date(int y, unsigned m, unsigned d) { return local_days{year(y) / month(m) / day(d)}; }
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 const holiday_calendar& shipped() {
     static const holiday_calendar c = [] {

@@ -4,40 +4,23 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/routing/units_fixture.hpp"
+#include "tests/support/read_file.hpp"
+#include "tests/support/vietnam_time.hpp"
 
 using namespace hotline;
 using namespace hotline::routing;
 using namespace std::chrono;
+using hotline::routing::test::catalog;
+using hotline::test::read_file;
+using hotline::test::vn;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-const unit_catalog& catalog() {
-    static const unit_catalog c = [] {
-        static const std::string dir = std::string(HOTLINE_SOURCE_DIR) + "/routing/data/";
-        static const std::string files[6] = {
-            read_file(dir + "provinces.csv"),        read_file(dir + "communes.csv"),
-            read_file(dir + "legacy_provinces.csv"), read_file(dir + "legacy_districts.csv"),
-            read_file(dir + "legacy_communes.csv"),  read_file(dir + "commune_mapping.csv")};
-        auto loaded = unit_catalog::load(unit_sources{files[0], files[1], files[2], files[3], files[4], files[5]});
-        REQUIRE_MESSAGE(loaded.has_value(), (loaded ? std::string() : loaded.err().message));
-        return std::move(*loaded);
-    }();
-    return c;
-}
 
 struct demo {
     std::vector<contact> contacts;
@@ -73,11 +56,6 @@ bool staffed(const demo& d, role r, std::string_view unit, hotline::time_point t
         if (it != d.by_contact.end() && on_duty(it->second.shifts, it->second.overrides, t)) return true;
     }
     return false;
-}
-
-hotline::time_point vn(int y, unsigned m, unsigned d, int hh = 0) {
-    const sys_days midnight{year(y) / month(m) / std::chrono::day(d)};
-    return time_point_cast<milliseconds>(midnight + hours(hh) - hours(7));
 }
 
 // Every 10 minutes of an ordinary week, and of the weeks with overrides

@@ -2,50 +2,22 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "routing/csv.hpp"
+#include "tests/routing/units_fixture.hpp"
+#include "tests/support/vietnam_time.hpp"
 
 using namespace hotline;
 using namespace hotline::routing;
 using namespace std::chrono;
+using hotline::routing::test::catalog;
+using hotline::test::date;
+using hotline::test::vn;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// The real catalog of routing/data, loaded once.
-const unit_catalog& catalog() {
-    static const unit_catalog c = [] {
-        static const std::string dir = std::string(HOTLINE_SOURCE_DIR) + "/routing/data/";
-        static const std::string provinces = read_file(dir + "provinces.csv");
-        static const std::string communes = read_file(dir + "communes.csv");
-        static const std::string legacy_provinces = read_file(dir + "legacy_provinces.csv");
-        static const std::string legacy_districts = read_file(dir + "legacy_districts.csv");
-        static const std::string legacy_communes = read_file(dir + "legacy_communes.csv");
-        static const std::string mapping = read_file(dir + "commune_mapping.csv");
-        auto loaded = unit_catalog::load(
-            unit_sources{provinces, communes, legacy_provinces, legacy_districts, legacy_communes, mapping});
-        REQUIRE_MESSAGE(loaded.has_value(), (loaded ? std::string() : loaded.err().message));
-        return std::move(*loaded);
-    }();
-    return c;
-}
-
-// A civil time in Vietnam (UTC+7) as a UTC time point.
-hotline::time_point vn(int y, unsigned m, unsigned d, int hh, int mm = 0) {
-    const sys_days midnight{year(y) / month(m) / std::chrono::day(d)};
-    return time_point_cast<milliseconds>(midnight + hours(hh) + minutes(mm) - hours(7));
-}
 
 // 2025-07-07 is a Monday.
 constexpr std::uint8_t mon = 1, tue = 2, wed = 4, sat = 32, sun = 64;
@@ -53,8 +25,6 @@ constexpr std::uint8_t mon = 1, tue = 2, wed = 4, sat = 32, sun = 64;
 weekly_shift shift(std::uint8_t days, int start_h, int start_m, int end_h, int end_m) {
     return weekly_shift{"a", days, start_h * 60 + start_m, end_h * 60 + end_m};
 }
-
-local_days date(int y, unsigned m, unsigned d) { return local_days{year(y) / month(m) / std::chrono::day(d)}; }
 
 roster_override whole_days(bool on, local_days from, local_days to) {
     roster_override o;

@@ -5,17 +5,19 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/routing/locate_set.hpp"
 #include "tests/routing/units_fixture.hpp"
 
 using namespace hotline::routing;
 using hotline::routing::test::catalog;
+using hotline::routing::test::correct;
+using hotline::routing::test::labelled_place;
 
 namespace {
 
@@ -238,21 +240,14 @@ TEST_CASE("locate: a code the reporter picked, and a province from elsewhere") {
 
 namespace {
 
-struct labelled {
-    std::string id, text;
-    std::vector<std::string> accept;
-    std::optional<std::string> province;
-    bool null_ok = false;
-};
-
-std::vector<labelled> read_set(const std::string& relative) {
+std::vector<labelled_place> read_set(const std::string& relative) {
     std::istringstream in(hotline::routing::test::read_source_file(relative));
-    std::vector<labelled> out;
+    std::vector<labelled_place> out;
     std::string line;
     while (std::getline(in, line)) {
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         const auto v = boost::json::parse(line).as_object();
-        labelled e;
+        labelled_place e;
         e.id = v.at("id").as_string().c_str();
         e.text = v.at("text").as_string().c_str();
         for (const auto& c : v.at("accept").as_array()) e.accept.emplace_back(c.as_string().c_str());
@@ -261,14 +256,6 @@ std::vector<labelled> read_set(const std::string& relative) {
         out.push_back(std::move(e));
     }
     return out;
-}
-
-// Scored as /work/shared/data/locate/README.md says (see the set's SOURCE.md).
-bool correct(const labelled& e, const location_result& r) {
-    if (r.commune_code) return std::find(e.accept.begin(), e.accept.end(), *r.commune_code) != e.accept.end();
-    if (e.null_ok) return true;
-    if (e.accept.empty()) return r.province_code == e.province;
-    return false;
 }
 
 void check_set(const std::string& relative) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -29,6 +30,26 @@ bool contains(std::string_view hay, std::string_view needle) { return hay.find(n
 result<config> load_text(std::string_view toml) {
     temp_dir dir;
     return load_config(dir.write("hotline.toml", toml));
+}
+
+// A configuration load_config must refuse, and the key its error names.
+struct refused {
+    std::string toml;
+    std::string key;
+};
+
+// Each case fails with code config_error, the key as the field and in the
+// message, and `word`, when given, in the message too.
+void check_refused(std::span<const refused> cases, std::string_view word = {}) {
+    for (const auto& t : cases) {
+        CAPTURE(t.toml);
+        const auto c = load_text(t.toml);
+        REQUIRE_FALSE(c.has_value());
+        CHECK(c.err().code == "config_error");
+        CHECK(c.err().field == t.key);
+        CHECK(contains(c.err().message, t.key));
+        if (!word.empty()) CHECK(contains(c.err().message, word));
+    }
 }
 
 void check_same(const config& a, const config& b) {
@@ -166,10 +187,7 @@ hotline_queue = true
 }
 
 TEST_CASE("config: [routing] errors name the key") {
-    struct {
-        std::string toml;
-        std::string key;
-    } const cases[] = {
+    const refused cases[] = {
         {"[routing]\nhome_province = 20\n", "routing.home_province"},
         {"[routing]\nhome_province = \"Lang Son\"\n", "routing.home_province"},
         {"[routing]\nfallback = \"commune_chair\"\n", "routing.fallback"},
@@ -195,14 +213,7 @@ TEST_CASE("config: [routing] errors name the key") {
         {"[[routing.rules]]\nname = \"a\"\nroles = [\"commune_police\"]\nrole = [\"x\"]\n", "routing.rules[0].role"},
         {"[routing]\nhome = \"20\"\n", "routing.home"},
     };
-    for (const auto& t : cases) {
-        CAPTURE(t.toml);
-        const auto c = load_text(t.toml);
-        REQUIRE_FALSE(c.has_value());
-        CHECK(c.err().code == "config_error");
-        CHECK(c.err().field == t.key);
-        CHECK(contains(c.err().message, t.key));
-    }
+    check_refused(cases);
 }
 
 TEST_CASE("config: the defaults are the documented ones") {
@@ -303,10 +314,7 @@ TEST_CASE("config: dotted keys at the top level are the same as sections") {
 }
 
 TEST_CASE("config: an unknown key is an error naming it") {
-    struct {
-        std::string toml;
-        std::string key;
-    } const cases[] = {
+    const refused cases[] = {
         {"[server]\nlisten_port = 80\n", "server.listen_port"},
         {"[limits]\nbody_limit = 2048\n", "limits.body_limit"},
         {"[storage]\ndb_path = \"x.db\"\n", "storage.db_path"},
@@ -314,43 +322,21 @@ TEST_CASE("config: an unknown key is an error naming it") {
         {"threads = 2\n", "threads"},
         {"server = \"127.0.0.1:80\"\n", "server"},
     };
-    for (const auto& t : cases) {
-        CAPTURE(t.toml);
-        const auto c = load_text(t.toml);
-        REQUIRE_FALSE(c.has_value());
-        CHECK(c.err().code == "config_error");
-        CHECK(c.err().field == t.key);
-        CHECK(contains(c.err().message, t.key));
-        CHECK(contains(c.err().message, "unknown"));
-    }
+    check_refused(cases, "unknown");
 }
 
 TEST_CASE("config: an unknown section is an error naming it") {
-    struct {
-        std::string toml;
-        std::string key;
-    } const cases[] = {
+    const refused cases[] = {
         {"[serverr]\nthreads = 2\n", "serverr"},
         {"[database]\n", "database"},
         {"[server.tls]\ncert = \"x\"\n", "server.tls"},
         {"[limits]\n[limits.per_ip]\nx = 1\n", "limits.per_ip"},
     };
-    for (const auto& t : cases) {
-        CAPTURE(t.toml);
-        const auto c = load_text(t.toml);
-        REQUIRE_FALSE(c.has_value());
-        CHECK(c.err().code == "config_error");
-        CHECK(c.err().field == t.key);
-        CHECK(contains(c.err().message, t.key));
-        CHECK(contains(c.err().message, "section"));
-    }
+    check_refused(cases, "section");
 }
 
 TEST_CASE("config: a value of the wrong type is an error naming the key") {
-    struct {
-        std::string toml;
-        std::string key;
-    } const cases[] = {
+    const refused cases[] = {
         {"[server]\nlisten = 8080\n", "server.listen"},
         {"[server]\nthreads = \"2\"\n", "server.threads"},
         {"[server]\nthreads = 2.0\n", "server.threads"},
@@ -365,21 +351,11 @@ TEST_CASE("config: a value of the wrong type is an error naming the key") {
         {"[storage]\nmax_batch = 1979-05-27\n", "storage.max_batch"},
         {"[log]\nlevel = 1\n", "log.level"},
     };
-    for (const auto& t : cases) {
-        CAPTURE(t.toml);
-        const auto c = load_text(t.toml);
-        REQUIRE_FALSE(c.has_value());
-        CHECK(c.err().code == "config_error");
-        CHECK(c.err().field == t.key);
-        CHECK(contains(c.err().message, t.key));
-    }
+    check_refused(cases);
 }
 
 TEST_CASE("config: a value out of range is an error naming the key") {
-    struct {
-        std::string toml;
-        std::string key;
-    } const cases[] = {
+    const refused cases[] = {
         {"[server]\nthreads = 0\n", "server.threads"},
         {"[server]\nthreads = 65\n", "server.threads"},
         {"[server]\nthreads = -1\n", "server.threads"},
@@ -399,14 +375,7 @@ TEST_CASE("config: a value out of range is an error naming the key") {
         {"[storage]\npath = \"\"\n", "storage.path"},
         {"[storage]\nkey_file = \"\"\n", "storage.key_file"},
     };
-    for (const auto& t : cases) {
-        CAPTURE(t.toml);
-        const auto c = load_text(t.toml);
-        REQUIRE_FALSE(c.has_value());
-        CHECK(c.err().code == "config_error");
-        CHECK(c.err().field == t.key);
-        CHECK(contains(c.err().message, t.key));
-    }
+    check_refused(cases);
 }
 
 TEST_CASE("config: the ends of each range are accepted") {
@@ -605,5 +574,93 @@ TEST_CASE("config: log levels") {
         CHECK(c.err().code == "config_error");
         CHECK(c.err().field == "log.level");
         CHECK(contains(c.err().message, "log.level"));
+    }
+}
+
+TEST_CASE("config: [deadlines] sets the acknowledgement limits and the holidays file") {
+    const auto c = load_text(R"(
+[deadlines]
+ack_emergency_min = 10
+ack_high_min = 30
+ack_normal_min = 120
+ack_low_min = 2880
+holidays_file = "/etc/hotline/holidays.csv"
+)");
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    CHECK(c->ack.emergency == std::chrono::minutes(10));
+    CHECK(c->ack.high == std::chrono::minutes(30));
+    CHECK(c->ack.normal == std::chrono::minutes(120));
+    CHECK(c->ack.low == std::chrono::minutes(2880));
+    CHECK(c->holidays_file == "/etc/hotline/holidays.csv");
+
+    const struct {
+        const char* text;
+        const char* field;
+    } bad[] = {
+        {"[deadlines]\nack_high_min = 0\n", "deadlines.ack_high_min"},
+        {"[deadlines]\nack_low_min = 10081\n", "deadlines.ack_low_min"},
+        {"[deadlines]\nack_normal_min = \"4h\"\n", "deadlines.ack_normal_min"},
+        // Within the limits of the key, beyond the 12-hour legal clock.
+        {"[deadlines]\nack_emergency_min = 721\n", "deadlines.ack_emergency_min"},
+        {"[deadlines]\nholidays = \"x.csv\"\n", "deadlines.holidays"},
+    };
+    for (const auto& b : bad) {
+        CAPTURE(b.text);
+        const auto r = load_text(b.text);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.err().code == "config_error");
+        CHECK(r.err().field == b.field);
+    }
+}
+
+TEST_CASE("config: [escalation.<urgency>] replaces a ladder's keys, steps as a whole") {
+    const auto c = load_text(R"(
+[escalation.normal]
+repeat = 3
+reminder_fraction = 0
+[[escalation.normal.steps]]
+roles = ["commune_child_protection", "commune_police"]
+wait_min = 30
+[[escalation.normal.steps]]
+roles = ["hotline_supervisor"]
+[escalation.low]
+reminder_fraction = 0.75
+)");
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    const auto& n = c->escalation.normal;
+    REQUIRE(n.steps.size() == 2);
+    CHECK(n.steps[0].roles == std::vector<routing::role>{routing::role::commune_child_protection,
+                                                          routing::role::commune_police});
+    CHECK(n.steps[0].wait == std::optional<std::chrono::milliseconds>(std::chrono::minutes(30)));
+    CHECK(n.steps[1].wait == std::nullopt);
+    CHECK(n.repeat == 3);
+    CHECK(n.reminder_fraction == 0.0);
+    // Keys not given keep the defaults.
+    CHECK(c->escalation.low.steps == routing::escalation_policy::defaults().low.steps);
+    CHECK(c->escalation.low.reminder_fraction == 0.75);
+    CHECK(c->escalation.emergency == routing::escalation_policy::defaults().emergency);
+
+    const struct {
+        const char* text;
+        const char* field;
+    } bad[] = {
+        {"[escalation.high]\nrepeat = 0\n", "escalation.high.repeat"},
+        {"[escalation.high]\nreminder_fraction = 1.0\n", "escalation.high.reminder_fraction"},
+        {"[escalation.high]\nsteps = []\n", "escalation.high.steps"},
+        {"[[escalation.high.steps]]\nroles = [\"mayor\"]\n", "escalation.high.steps[0].roles"},
+        {"[[escalation.high.steps]]\nroles = []\n", "escalation.high.steps[0].roles"},
+        {"[[escalation.high.steps]]\nroles = [\"commune_chair\"]\n[[escalation.high.steps]]\nwait_min = 5\n",
+         "escalation.high.steps[1].roles"},
+        {"[[escalation.high.steps]]\nroles = [\"commune_chair\"]\nwait_min = 0\n", "escalation.high.steps[0].wait_min"},
+        {"[[escalation.high.steps]]\nroles = [\"commune_chair\"]\nwho = 1\n", "escalation.high.steps[0].who"},
+        {"[escalation.urgent]\nrepeat = 1\n", "escalation.urgent"},
+        {"[escalation.low]\nrounds = 2\n", "escalation.low.rounds"},
+    };
+    for (const auto& b : bad) {
+        CAPTURE(b.text);
+        const auto r = load_text(b.text);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.err().code == "config_error");
+        CHECK(r.err().field == b.field);
     }
 }

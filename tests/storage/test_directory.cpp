@@ -8,25 +8,20 @@
 #include "storage/database.hpp"
 #include "tests/storage/fixture.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/vietnam_time.hpp"
 
 using namespace hotline;
 using namespace hotline::storage;
 using namespace hotline::storage::test;
+using hotline::test::date;
 using hotline::test::temp_dir;
+using hotline::test::vn;
 using namespace std::chrono;
 using routing::role;
 
 namespace {
 
 const hotline::time_point t0 = from_unix_ms(1751328000000);  // 2025-07-01 00:00:00 UTC
-
-// A civil time in Vietnam (UTC+7) as a UTC time point.
-hotline::time_point vn(int y, unsigned m, unsigned d, int hh, int mm = 0) {
-    const sys_days midnight{year(y) / month(m) / std::chrono::day(d)};
-    return time_point_cast<milliseconds>(midnight + hours(hh) + minutes(mm) - hours(7));
-}
-
-local_days date(int y, unsigned m, unsigned d) { return local_days{year(y) / month(m) / std::chrono::day(d)}; }
 
 routing::contact person(std::string key, role r = role::commune_child_protection, std::string unit = "05983",
                         std::string phone = "+84300100001") {

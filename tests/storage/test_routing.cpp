@@ -8,6 +8,7 @@
 
 #include "storage/database.hpp"
 #include "storage/directory.hpp"
+#include "tests/storage/directory_fixture.hpp"
 #include "tests/storage/fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -25,39 +26,10 @@ const time_point t0 = from_unix_ms(1782878400000);  // 2026-07-01T04:00:00Z, a W
 constexpr const char* ward = "05983";
 constexpr const char* province = "20";
 
-struct person {
-    const char* key;
-    role r;
-    const char* unit;
-    bool on_duty = true;  // a 24-hour daily shift, or no roster at all
-};
+using person = staff;
 
 // The directory: the people given, with their rosters.
-void directory(database& db, std::vector<person> people) {
-    ok(await<void>([&](auto done) {
-        db.write<void>(
-            [people](connection& c) -> result<void> {
-                std::vector<routing::contact> contacts;
-                routing::roster roster;
-                int n = 0;
-                for (const auto& p : people) {
-                    routing::contact k;
-                    k.key = p.key;
-                    k.name = std::string("Cán bộ ") + p.key;
-                    k.role = p.r;
-                    k.unit_code = p.unit;
-                    k.phone = "+8490000" + std::to_string(1000 + n++);
-                    contacts.push_back(k);
-                    if (p.on_duty) roster.shifts.push_back(routing::weekly_shift{p.key, 0x7f, 0, 0});
-                }
-                if (auto r = import_contacts(c, contacts, t0); !r) return std::move(r).err();
-                if (roster.shifts.empty()) return {};
-                if (auto r = import_roster(c, roster); !r) return std::move(r).err();
-                return {};
-            },
-            done);
-    }));
-}
+void directory(database& db, std::vector<person> people) { add_staff(db, std::move(people), t0); }
 
 routing::location_result located(std::optional<std::string> commune, std::optional<std::string> prov,
                                  double confidence = 0.9) {

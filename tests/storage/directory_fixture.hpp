@@ -1,0 +1,54 @@
+#pragma once
+// A small contact directory for the tests that route reports: the people
+// given, as contacts with made-up phone numbers, each on a 24-hour daily
+// shift unless said otherwise.
+
+#include <string>
+#include <vector>
+
+#include "intake/clock.hpp"
+#include "routing/directory.hpp"
+#include "storage/database.hpp"
+#include "storage/directory.hpp"
+#include "tests/storage/fixture.hpp"
+
+namespace hotline::storage::test {
+
+struct staff {
+    const char* key;
+    routing::role r;
+    const char* unit;
+    bool on_duty = true;  // a 24-hour daily shift, or no roster at all
+};
+
+// Imports `people` on `c` (named "Cán bộ KEY", phones +84900001000, +84900001001, ...
+// in order), updated at `at`.
+inline result<void> import_staff(connection& c, const std::vector<staff>& people, time_point at) {
+    std::vector<routing::contact> contacts;
+    routing::roster roster;
+    int n = 0;
+    for (const auto& p : people) {
+        routing::contact k;
+        k.key = p.key;
+        k.name = std::string("Cán bộ ") + p.key;
+        k.role = p.r;
+        k.unit_code = p.unit;
+        k.phone = "+8490000" + std::to_string(1000 + n++);
+        contacts.push_back(k);
+        if (p.on_duty) roster.shifts.push_back(routing::weekly_shift{p.key, 0x7f, 0, 0});
+    }
+    if (auto r = import_contacts(c, contacts, at); !r) return std::move(r).err();
+    if (roster.shifts.empty()) return {};
+    if (auto r = import_roster(c, roster); !r) return std::move(r).err();
+    return {};
+}
+
+// The same in one write batch of `db`; the test stops on an error.
+inline void add_staff(database& db, std::vector<staff> people, time_point at) {
+    ok(await<void>([&](auto done) {
+        db.write<void>([people = std::move(people), at](connection& c) { return import_staff(c, people, at); },
+                       done);
+    }));
+}
+
+}  // namespace hotline::storage::test
