@@ -7,7 +7,7 @@
 namespace hotline::server {
 
 namespace detail {
-// server/cmake/embed_file.cmake writes these into builtin_units_*.cpp.
+// server/cmake/embed_file.cmake writes these into builtin_<name>.cpp (hotline_embed in server/CMakeLists.txt).
 extern const unsigned char builtin_provinces_bytes[];
 extern const std::size_t builtin_provinces_size;
 extern const unsigned char builtin_communes_bytes[];
