@@ -296,7 +296,75 @@ CREATE INDEX reports_plan_due ON reports (plan_due_at)
     WHERE plan_due_at IS NOT NULL AND plan_met_at IS NULL AND plan_breached_at IS NULL;
 )sql";
 
-constexpr std::array<std::string_view, 5> all = {migration_1, migration_2, migration_3, migration_4, migration_5};
+// Speed of every insert into `reports`: SQLite evaluates `x IN (a, b, c)`
+// in a CHECK by building a temporary index each time the statement runs,
+// which cost more than the rest of the row. The table is rebuilt with the
+// same columns, in the same order, and the same checks written as
+// comparisons; its indexes are made again.
+constexpr std::string_view migration_6 = R"sql(
+CREATE TABLE reports_v6 (
+    id                   INTEGER PRIMARY KEY,
+    tracking_code        TEXT    NOT NULL,
+    channel              TEXT    NOT NULL
+                         CHECK (channel = 'web' OR channel = 'api' OR channel = 'sms' OR channel = 'operator'),
+    received_at          INTEGER NOT NULL,
+    state                TEXT    NOT NULL DEFAULT 'received'
+                         CHECK (state = 'received' OR state = 'routed' OR state = 'acknowledged'
+                                OR state = 'in_progress' OR state = 'closed' OR state = 'unrouted'),
+    text                 TEXT    NOT NULL,
+    location_text        TEXT,
+    location_code        TEXT,
+    child_name           TEXT,
+    child_age            INTEGER CHECK (child_age BETWEEN 0 AND 17),
+    child_age_estimated  INTEGER NOT NULL DEFAULT 0 CHECK (child_age_estimated = 0 OR child_age_estimated = 1),
+    child_sex            TEXT    NOT NULL DEFAULT 'unknown'
+                         CHECK (child_sex = 'male' OR child_sex = 'female' OR child_sex = 'unknown'),
+    child_condition      TEXT,
+    perpetrator_relation TEXT,
+    reporter_name        TEXT,
+    reporter_phone       TEXT,
+    reporter_address     TEXT,
+    contact_ok           INTEGER NOT NULL DEFAULT 0 CHECK (contact_ok = 0 OR contact_ok = 1),
+    keep_identity_secret INTEGER NOT NULL DEFAULT 0 CHECK (keep_identity_secret = 0 OR keep_identity_secret = 1),
+    secret_salt          BLOB    NOT NULL CHECK (length(secret_salt) = 16),
+    secret_hash          BLOB    NOT NULL CHECK (length(secret_hash) = 32),
+    commune_code         TEXT,
+    province_code        TEXT,
+    action_due_at        INTEGER,
+    action_met_at        INTEGER,
+    action_breached_at   INTEGER,
+    plan_due_at          INTEGER,
+    plan_met_at          INTEGER,
+    plan_breached_at     INTEGER,
+    ladder_step          INTEGER NOT NULL DEFAULT 0 CHECK (ladder_step >= 0),
+    ladder_round         INTEGER NOT NULL DEFAULT 0 CHECK (ladder_round >= 0)
+) STRICT;
+
+INSERT INTO reports_v6 (id, tracking_code, channel, received_at, state, text, location_text, location_code,
+                        child_name, child_age, child_age_estimated, child_sex, child_condition,
+                        perpetrator_relation, reporter_name, reporter_phone, reporter_address, contact_ok,
+                        keep_identity_secret, secret_salt, secret_hash, commune_code, province_code,
+                        action_due_at, action_met_at, action_breached_at, plan_due_at, plan_met_at,
+                        plan_breached_at, ladder_step, ladder_round)
+SELECT id, tracking_code, channel, received_at, state, text, location_text, location_code,
+       child_name, child_age, child_age_estimated, child_sex, child_condition,
+       perpetrator_relation, reporter_name, reporter_phone, reporter_address, contact_ok,
+       keep_identity_secret, secret_salt, secret_hash, commune_code, province_code,
+       action_due_at, action_met_at, action_breached_at, plan_due_at, plan_met_at,
+       plan_breached_at, ladder_step, ladder_round
+FROM reports;
+
+DROP TABLE reports;
+ALTER TABLE reports_v6 RENAME TO reports;
+CREATE INDEX reports_by_commune ON reports (commune_code) WHERE commune_code IS NOT NULL;
+CREATE INDEX reports_action_due ON reports (action_due_at)
+    WHERE action_due_at IS NOT NULL AND action_met_at IS NULL AND action_breached_at IS NULL;
+CREATE INDEX reports_plan_due ON reports (plan_due_at)
+    WHERE plan_due_at IS NOT NULL AND plan_met_at IS NULL AND plan_breached_at IS NULL;
+)sql";
+
+constexpr std::array<std::string_view, 6> all = {migration_1, migration_2, migration_3, migration_4, migration_5,
+                                                 migration_6};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);
