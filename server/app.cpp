@@ -1,3 +1,4 @@
+#include "server/detail/json_body.hpp"
 #include "server/app.hpp"
 
 #include <boost/url/parse.hpp>
@@ -112,12 +113,9 @@ constexpr std::size_t override_reason_limit = 1000;  // code points
 // errors (422) all together.
 result<storage::classification_override> override_from_json(std::string_view body, std::vector<error>& invalid,
                                                             bool& track_given) {
-    if (!intake::is_valid_utf8(body)) return make_error("invalid_utf8", "the request body is not valid UTF-8");
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(body, ec);
-    if (ec) return make_error("malformed_json", fmt::format("the request body is not valid JSON: {}", ec.message()));
-    if (!v.is_object()) return make_error("malformed_json", "the request body must be a JSON object");
-    const auto& o = v.as_object();
+    auto parsed = detail::parse_json_object(body);
+    if (!parsed) return std::move(parsed).err();
+    const auto& o = *parsed;
     for (const auto& kv : o) {
         const std::string_view k = kv.key();
         if (k != "by" && k != "reason" && k != "urgency" && k != "categories" && k != "track")

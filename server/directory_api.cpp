@@ -1,3 +1,4 @@
+#include "server/detail/json_body.hpp"
 #include "server/directory_api.hpp"
 
 #include <boost/json/parse.hpp>
@@ -139,20 +140,11 @@ boost::json::array entries_json(const routing::roster& r) {
     return out;
 }
 
-result<boost::json::object> json_object_body(std::string_view body) {
-    if (!intake::is_valid_utf8(body)) return make_error("invalid_utf8", "the request body is not valid UTF-8");
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec);
-    if (ec) return make_error("malformed_json", fmt::format("the request body is not valid JSON: {}", ec.message()));
-    if (!v.is_object()) return make_error("malformed_json", "the request body must be a JSON object");
-    return std::move(v.as_object());
-}
-
 // The body of PUT /api/v1/contacts/{key}: the request's own errors come
 // back as the error; the values' errors go to `invalid`, all of them.
 result<routing::contact> contact_from_json(std::string_view body, std::string_view key,
                                            const routing::unit_catalog& units, std::vector<error>& invalid) {
-    auto parsed = json_object_body(body);
+    auto parsed = detail::parse_json_object(body);
     if (!parsed) return std::move(parsed).err();
     const auto& o = *parsed;
     for (const auto& kv : o) {
@@ -236,7 +228,7 @@ result<routing::contact> contact_from_json(std::string_view body, std::string_vi
 
 // The body of PUT /api/v1/contacts/{key}/roster.
 result<routing::roster> roster_from_json(std::string_view body, std::string_view key, std::vector<error>& invalid) {
-    auto parsed = json_object_body(body);
+    auto parsed = detail::parse_json_object(body);
     if (!parsed) return std::move(parsed).err();
     for (const auto& kv : *parsed)
         if (kv.key() != "entries")

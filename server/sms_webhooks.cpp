@@ -1,3 +1,4 @@
+#include "server/detail/json_body.hpp"
 #include "server/sms_webhooks.hpp"
 
 #include <openssl/crypto.h>
@@ -131,15 +132,6 @@ std::vector<std::string> twilio_url_variants(std::string_view url) {
 // Why a JSON payload is refused.
 error invalid(std::string_view field, std::string_view what) {
     return make_error("invalid_value", fmt::format("{} {}", field, what), std::string(field));
-}
-
-result<boost::json::object> parse_object(std::string_view body) {
-    if (!intake::is_valid_utf8(body)) return make_error("invalid_utf8", "the request body is not valid UTF-8");
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec);
-    if (ec) return make_error("malformed_json", fmt::format("the request body is not valid JSON: {}", ec.message()));
-    if (!v.is_object()) return make_error("malformed_json", "the request body must be a JSON object");
-    return std::move(v.as_object());
 }
 
 // A member that must be a string (`non_empty`: and not ""). `path` names it in
@@ -338,7 +330,7 @@ result<gateway_message> twilio_message(const form_params& params) {
 }
 
 result<std::optional<gateway_message>> android_message(std::string_view body) {
-    auto parsed = parse_object(body);
+    auto parsed = detail::parse_json_object(body);
     if (!parsed) return std::move(parsed).err();
     const boost::json::object& env = *parsed;
 
@@ -381,7 +373,7 @@ result<std::optional<gateway_message>> android_message(std::string_view body) {
 }
 
 result<gateway_message> generic_message(std::string_view body) {
-    auto parsed = parse_object(body);
+    auto parsed = detail::parse_json_object(body);
     if (!parsed) return std::move(parsed).err();
     const boost::json::object& o = *parsed;
 

@@ -121,12 +121,11 @@ result<current_class> classification_of(connection& c, std::int64_t report_id) {
                             "SELECT value FROM json_each((SELECT data FROM events WHERE id = ?1), '$.categories')",
                             *event);
     if (!st) return std::move(st).err();
-    for (;;) {
-        auto row = (*st)->step();
-        if (!row) return std::move(row).err();
-        if (*row != step_result::row) break;
-        out.categories.push_back((*st)->column_text(0));
-    }
+    auto each = detail::for_each_row(**st, [&](const statement& s) -> result<void> {
+        out.categories.push_back(s.column_text(0));
+        return {};
+    });
+    if (!each) return std::move(each).err();
     return out;
 }
 
@@ -226,16 +225,14 @@ result<bool> route_late_location(connection& c, std::int64_t report_id, const ro
         auto st = prepare_bound(c, "SELECT contact_id, queue, unit_code, state FROM assignments WHERE report_id = ?1",
                                 report_id);
         if (!st) return std::move(st).err();
-        for (;;) {
-            auto row = (*st)->step();
-            if (!row) return std::move(row).err();
-            if (*row != step_result::row) break;
-            const statement& s = **st;
+        auto each = detail::for_each_row(**st, [&](const statement& s) -> result<void> {
             if (!s.column_is_null(0))
                 contacts.push_back(s.column_int64(0));
             else if (s.column_text_view(3) == "open")
                 queues.emplace_back(s.column_text(1), s.column_optional_text(2).value_or(""));
-        }
+            return {};
+        });
+        if (!each) return std::move(each).err();
     }
     std::vector<const routing::planned_assignment*> rows;
     for (const auto& a : plan->assignments) {

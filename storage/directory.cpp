@@ -14,6 +14,8 @@ namespace hotline::storage {
 namespace {
 
 using detail::failure;
+using detail::for_each_row;
+using detail::next_row;
 using detail::prepare_bound;
 using detail::run_bound;
 
@@ -23,25 +25,6 @@ std::string_view channels_column(const routing::contact& c) noexcept {
     if (c.sms && c.webhook) return "sms;webhook";
     if (c.webhook) return "webhook";
     return "sms";
-}
-
-// Steps `st` once: whether it returned a row.
-result<bool> next_row(statement& st) {
-    auto row = st.step();
-    if (!row) return std::move(row).err();
-    return *row == step_result::row;
-}
-
-// Calls `each(row)` for every row `st` returns; `each` returns result<void>,
-// and its first error ends the walk.
-template <class F>
-result<void> for_each_row(statement& st, F&& each) {
-    for (;;) {
-        auto more = next_row(st);
-        if (!more) return std::move(more).err();
-        if (!*more) return {};
-        if (auto r = each(std::as_const(st)); !r) return r;
-    }
 }
 
 // A row of HOTLINE_CONTACT_COLUMNS.

@@ -274,13 +274,11 @@ result<due_outcome> run_due(connection& c, time_point now, const deadline_policy
     {
         auto st = prepare_bound(c, due_items_sql, to_unix_ms(now), static_cast<std::int64_t>(limit));
         if (!st) return std::move(st).err();
-        for (;;) {
-            auto row = (*st)->step();
-            if (!row) return std::move(row).err();
-            if (*row != step_result::row) break;
-            const statement& s = **st;
+        auto each = detail::for_each_row(**st, [&](const statement& s) -> result<void> {
             items.push_back({static_cast<due_kind>(s.column_int64(0)), s.column_int64(1), s.column_int64(2)});
-        }
+            return {};
+        });
+        if (!each) return std::move(each).err();
     }
     due_outcome out;
     for (const auto& item : items) {

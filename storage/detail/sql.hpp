@@ -40,4 +40,23 @@ result<void> run_bound(connection& c, std::string_view sql, const A&... args) {
     return (*st)->run();
 }
 
+// Steps `st`: true for a row, false when it is done.
+inline result<bool> next_row(statement& st) {
+    auto row = st.step();
+    if (!row) return std::move(row).err();
+    return *row == step_result::row;
+}
+
+// Calls `each(row)` for every row `st` returns; `each` returns result<void>,
+// and its first error ends the walk.
+template <class F>
+result<void> for_each_row(statement& st, F&& each) {
+    for (;;) {
+        auto more = next_row(st);
+        if (!more) return std::move(more).err();
+        if (!*more) return {};
+        if (auto r = each(std::as_const(st)); !r) return r;
+    }
+}
+
 }  // namespace hotline::storage::detail
