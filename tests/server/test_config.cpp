@@ -38,16 +38,17 @@ struct refused {
     std::string key;
 };
 
-// Each case fails with code config_error, the key as the field and in the
-// message, and `word`, when given, in the message too.
-void check_refused(std::span<const refused> cases, std::string_view word = {}) {
+// Each case fails with code config_error, the key as the field and (unless
+// `key_in_message` is false) in the message, and `word`, when given, in the
+// message too.
+void check_refused(std::span<const refused> cases, std::string_view word = {}, bool key_in_message = true) {
     for (const auto& t : cases) {
         CAPTURE(t.toml);
         const auto c = load_text(t.toml);
         REQUIRE_FALSE(c.has_value());
         CHECK(c.err().code == "config_error");
         CHECK(c.err().field == t.key);
-        CHECK(contains(c.err().message, t.key));
+        if (key_in_message) CHECK(contains(c.err().message, t.key));
         if (!word.empty()) CHECK(contains(c.err().message, word));
     }
 }
@@ -593,10 +594,7 @@ holidays_file = "/etc/hotline/holidays.csv"
     CHECK(c->ack.low == std::chrono::minutes(2880));
     CHECK(c->holidays_file == "/etc/hotline/holidays.csv");
 
-    const struct {
-        const char* text;
-        const char* field;
-    } bad[] = {
+    const refused bad[] = {
         {"[deadlines]\nack_high_min = 0\n", "deadlines.ack_high_min"},
         {"[deadlines]\nack_low_min = 10081\n", "deadlines.ack_low_min"},
         {"[deadlines]\nack_normal_min = \"4h\"\n", "deadlines.ack_normal_min"},
@@ -604,13 +602,7 @@ holidays_file = "/etc/hotline/holidays.csv"
         {"[deadlines]\nack_emergency_min = 721\n", "deadlines.ack_emergency_min"},
         {"[deadlines]\nholidays = \"x.csv\"\n", "deadlines.holidays"},
     };
-    for (const auto& b : bad) {
-        CAPTURE(b.text);
-        const auto r = load_text(b.text);
-        REQUIRE_FALSE(r.has_value());
-        CHECK(r.err().code == "config_error");
-        CHECK(r.err().field == b.field);
-    }
+    check_refused(bad, {}, false);
 }
 
 TEST_CASE("config: [escalation.<urgency>] replaces a ladder's keys, steps as a whole") {
@@ -640,10 +632,7 @@ reminder_fraction = 0.75
     CHECK(c->escalation.low.reminder_fraction == 0.75);
     CHECK(c->escalation.emergency == routing::escalation_policy::defaults().emergency);
 
-    const struct {
-        const char* text;
-        const char* field;
-    } bad[] = {
+    const refused bad[] = {
         {"[escalation.high]\nrepeat = 0\n", "escalation.high.repeat"},
         {"[escalation.high]\nreminder_fraction = 1.0\n", "escalation.high.reminder_fraction"},
         {"[escalation.high]\nsteps = []\n", "escalation.high.steps"},
@@ -656,11 +645,5 @@ reminder_fraction = 0.75
         {"[escalation.urgent]\nrepeat = 1\n", "escalation.urgent"},
         {"[escalation.low]\nrounds = 2\n", "escalation.low.rounds"},
     };
-    for (const auto& b : bad) {
-        CAPTURE(b.text);
-        const auto r = load_text(b.text);
-        REQUIRE_FALSE(r.has_value());
-        CHECK(r.err().code == "config_error");
-        CHECK(r.err().field == b.field);
-    }
+    check_refused(bad, {}, false);
 }
