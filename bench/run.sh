@@ -6,7 +6,8 @@
 # library from tests/node/node_modules), against a fresh database, then the
 # SQLite floor (bench/sqlite_baseline: one synchronous=FULL commit per report)
 # on the same disk, then the location resolver's quality and speed
-# (bench/locate_eval on the labelled sets in tests/routing/data).
+# (bench/locate_eval on the labelled sets in tests/routing/data), then the
+# deadline scheduler with 100,000 open deadlines (bench/deadlines_bench).
 #
 #   bench/run.sh [BUILD_DIR]        (default: the repository's build/)
 #
@@ -52,6 +53,7 @@ hotline=$build/hotline
 [[ -x $hotline || ! -x $build/server/hotline ]] || hotline=$build/server/hotline
 baseline=$build/bench/sqlite_baseline
 locate_eval=$build/bench/locate_eval
+deadlines_bench=$build/bench/deadlines_bench
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -79,6 +81,7 @@ fi
 [[ -x $hotline ]] || die "no server binary at $hotline (build it first: cmake --build $build)"
 [[ -x $baseline ]] || die "no baseline binary at $baseline (cmake --build $build --target sqlite_baseline)"
 [[ -x $locate_eval ]] || die "no locator benchmark at $locate_eval (cmake --build $build --target locate_eval)"
+[[ -x $deadlines_bench ]] || die "no deadline benchmark at $deadlines_bench (cmake --build $build --target deadlines_bench)"
 
 # --- temporary directory and clean-up -----------------------------------------
 tmp=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/hotline-bench.XXXXXX")
@@ -280,6 +283,12 @@ echo "-- locate_eval: routing/data, home province 20, tests/routing/data/locate_
     "$repo/tests/routing/data/locate_extra.jsonl" > "$tmp/locate.txt" || broken+=("locate_eval failed (see $tmp/locate.txt)")
 grep -v '^locate_' "$tmp/locate.txt" || true
 
+# --- 7. deadlines: 100,000 open, rebuild, memory, timer lateness (about 30 s) --------
+echo
+echo "-- deadlines_bench: 100000 open deadlines"
+"$deadlines_bench" "$tmp" 100000 > "$tmp/deadlines.txt" || broken+=("deadlines_bench failed (see $tmp/deadlines.txt)")
+grep -v '^$' "$tmp/deadlines.txt" | sed 's/^/   /' || true
+
 # --- figures -----------------------------------------------------------------------
 h=$tmp/wrk-healthz.txt
 i=$tmp/wrk-intake.txt
@@ -370,6 +379,15 @@ printf 'locate: %s correct; units load in %s ms; %s locations/s on report bodies
 printf 'locate accuracy (lowest set) = %s, target >= 0.95  %s\n' "$l_low" "$(verdict "${l_sets:+1}" "$l_low" ">=" 0.95)"
 printf 'locate confident wrong on ambiguous texts = %s, target 0  %s\n' "$l_wrong" "$(verdict "${l_sets:+1}" "$l_wrong" "<" 1)"
 printf 'locate speed = %s/s, target >= 20000      %s\n' "$l_rate" "$(verdict "$l_rate" "$l_rate" ">=" 20000)"
+d=$tmp/deadlines.txt
+d_field() { awk -v k="$1" -v f="$2" '$1 == k {print $f; exit}' "$d"; }
+d_rebuild=$(d_field rebuild_scheduler_armed_ms 2)
+[[ -n $d_rebuild ]] || broken+=("could not parse the deadlines_bench output")
+printf 'deadlines (100000 open): scheduler armed %s ms after start, RSS %s -> %s MiB, peak %s MiB\n' \
+    "${d_rebuild:-?}" "$(d_field rss_before_scheduler_mib 2)" "$(d_field rss_scheduler_armed_mib 2)" "$(d_field rss_peak_mib 2)"
+printf 'deadlines lateness (committed - due): baseline p99 %s ms, under intake p99 %s ms (max %s ms, %s reports in %s s)\n' \
+    "$(d_field lateness_baseline_committed_ms 5)" "$(d_field lateness_intake_committed_ms 5)" \
+    "$(d_field lateness_intake_committed_ms 7)" "$(d_field intake_reports 2)" "$(d_field intake_reports 4)"
 in_flight() {  # in_flight STORED ANSWERED
     if (( $1 < $2 )); then echo "LOST $(($2 - $1))"
     elif (( $1 == $2 )); then echo "equal"

@@ -40,6 +40,24 @@ private:
     std::atomic<std::int64_t> ms_;
 };
 
+// A clock that starts at a given instant and then runs at real speed: now()
+// is `start` plus the time elapsed on the steady clock since construction.
+// For tests and drills that run the real server at a chosen moment (`hotline
+// serve --clock-start`); it never jumps when the system clock is set.
+// Thread-safe (immutable after construction).
+class started_clock final : public clock {
+public:
+    explicit started_clock(time_point start) : start_(start), origin_(std::chrono::steady_clock::now()) {}
+    time_point now() const override {
+        return start_ + std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                              origin_);
+    }
+
+private:
+    time_point start_;
+    std::chrono::steady_clock::time_point origin_;
+};
+
 inline std::int64_t to_unix_ms(time_point t) { return t.time_since_epoch().count(); }
 inline time_point from_unix_ms(std::int64_t ms) { return time_point(std::chrono::milliseconds(ms)); }
 

@@ -338,9 +338,11 @@ sms_decision decide_sms(const sms_sender_state& sender, const sms_command& comma
     d.flagged = sender.messages_last_hour >= policy.replies_per_hour;
     const bool may_reply = !policy.silent && !sender.opted_out && !d.flagged;
 
-    if (command.kind == sms_command_kind::acknowledge && sender.known_contact) {
+    if (command.kind == sms_command_kind::acknowledge) {
+        // From a stranger it is neither a report nor an acknowledgement; no
+        // answer either, so the number learns nothing about the code.
         d.action = sms_action::officer_acknowledge;
-        d.reply = sms_reply::none;
+        d.reply = sender.known_contact && may_reply ? sms_reply::ack_done : sms_reply::none;
         return d;
     }
 
@@ -389,6 +391,16 @@ std::string sms_reply_text(sms_reply reply, std::string_view tracking_code) {
         return "Da bo sung thong tin cho tin bao " + code + ". Cam on ban.";
     case sms_reply::opted_out:
         return "Ban se khong nhan them tin nhan tu tong dai. Khi can ho tro, goi 111.";
+    case sms_reply::ack_done:
+        return "Da xac nhan tiep nhan tin bao " + code + ". Cam on anh/chi.";
+    case sms_reply::ack_already:
+        return "Tin bao " + code + " da duoc xac nhan truoc do.";
+    case sms_reply::ack_superseded:
+        return "Tin bao " + code + " da co can bo khac xac nhan tiep nhan.";
+    case sms_reply::ack_not_allowed:
+        return "Anh/chi khong duoc phan cong tin bao " + code + " hoac khong trong ca truc.";
+    case sms_reply::ack_unknown_code:
+        return "Khong tim thay tin bao co ma " + code + ". Xin kiem tra lai ma so.";
     }
     return {};
 }

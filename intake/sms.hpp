@@ -77,7 +77,8 @@ enum class sms_action {
     add_location,        // the text is the location of open_report
     add_detail,          // the text is more detail for open_report
     opt_out,             // record the opt-out; nothing else
-    officer_acknowledge, // not a report: hand to the acknowledgement handler
+    officer_acknowledge, // "OK <code>" / "XN <code>": never a report; acknowledged when
+                         // the sender is a contact allowed to, otherwise stored and ignored
 };
 
 enum class sms_reply {
@@ -87,6 +88,14 @@ enum class sms_reply {
     location_added,         // "thank you, place added to X"
     detail_added,           // "thank you, added to X"
     opted_out,              // "you will receive no more messages"
+    // Answers to an officer's "OK <code>". decide_sms gives `ack_done` to
+    // say "answer with the outcome"; the store replaces it by what the
+    // acknowledgement came to.
+    ack_done,               // "report X acknowledged, thank you"
+    ack_already,            // "report X was already acknowledged"
+    ack_superseded,         // "report X is already in another officer's hands"
+    ack_not_allowed,        // "you are not assigned to report X"
+    ack_unknown_code,       // "no report with code X"
 };
 
 struct sms_decision {
@@ -97,7 +106,10 @@ struct sms_decision {
 
 // Decides what an incoming message is, given the sender's state at `now`.
 // Rules, in order:
-//   - an acknowledge command from a known contact -> officer_acknowledge, no reply;
+//   - an acknowledge command -> officer_acknowledge: from a known contact
+//     with reply `ack_done` (the store answers with the outcome); from
+//     anybody else with no reply (stored and ignored: a code quoted back is
+//     never a report, and a stranger learns nothing about it);
 //   - an opt-out command -> opt_out, reply `opted_out` once (unless silent);
 //   - a message within follow_up_window of open_report_at goes to that report:
 //     as its location when it still needs one, otherwise as detail;
@@ -111,7 +123,8 @@ sms_decision decide_sms(const sms_sender_state& sender, const sms_command& comma
                         const sms_policy& policy, time_point now);
 
 // The text of a reply, GSM-7 Vietnamese without diacritics, at most one
-// segment where possible. `tracking_code` is grouped ("7KQ2-M9XD").
+// segment where possible. `tracking_code` is grouped ("7KQ2-M9XD"); for
+// `ack_unknown_code` it is the code as typed.
 std::string sms_reply_text(sms_reply reply, std::string_view tracking_code);
 
 }  // namespace hotline::intake

@@ -5,7 +5,9 @@
 // Pure functions, thread-safe.
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "intake/clock.hpp"
 
@@ -21,5 +23,11 @@ std::string format_vietnam_datetime(time_point t);
 
 // "2026-11-29T02:05:00.123Z": RFC 3339 in UTC with milliseconds, for APIs.
 std::string format_rfc3339_utc(time_point t);
+
+// RFC 3339 with a zone: "2026-01-05T03:00:00Z", "2026-01-05T10:00:00+07:00",
+// optional fractions of a second (kept to the millisecond; 'T', 't' or a
+// space between date and time). None for anything else, including an
+// impossible date or time.
+std::optional<time_point> parse_rfc3339(std::string_view text) noexcept;
 
 }  // namespace hotline::routing

@@ -14,7 +14,10 @@
 #include "intake/text.hpp"
 #include "routing/time.hpp"
 #include "server/csrf.hpp"
+#include "server/ack_api.hpp"
 #include "server/directory_api.hpp"
+#include "server/metrics.hpp"
+#include "server/officer_api.hpp"
 #include "server/detail/await.hpp"
 #include "server/pages.hpp"
 #include "server/rate_limiter.hpp"
@@ -23,6 +26,7 @@
 #include "server/sms_webhooks.hpp"
 #include "server/units.hpp"
 #include "server/units_api.hpp"
+#include "storage/outbox.hpp"
 
 namespace hotline::server {
 
@@ -81,18 +85,6 @@ token_digest digest_token(std::string_view token, const intake::secret_key& key)
     crypto_generichash(d.data(), d.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
                        key.data(), key.size());
     return d;
-}
-
-// The token of "Authorization: Bearer <token>", or empty.
-std::string_view bearer_token(std::string_view header) {
-    constexpr std::string_view scheme = "bearer ";
-    if (header.size() <= scheme.size()) return {};
-    for (std::size_t i = 0; i < scheme.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return {};
-    std::string_view t = header.substr(scheme.size());
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    return t;
 }
 
 // The track an override gets when it names none, as the classifier derives
@@ -229,6 +221,15 @@ struct app::impl {
           triage(t),
           units(u),
           directory(d, u, k, l),
+          officers(d, u, k, l, dl,
+                   [this] {
+                       if (report_stored) report_stored();
+                   }),
+          metrics(d, l),
+          acks(d, u, k, l, intake::derive_key(master, "ack-link"),
+               [this] {
+                   if (report_stored) report_stored();
+               }),
           locator(loc),
           token_key(intake::derive_key(master, "operator-token")),
           hasher(intake::derive_key(master, "access-secret")),
@@ -254,6 +255,9 @@ struct app::impl {
     const server::triage& triage;
     const routing::unit_catalog& units;
     directory_api directory;  // the admin API of contacts and rosters
+    officer_api officers;     // officers' assignments and reports, by their bearer token
+    metrics_endpoint metrics; // GET /metrics
+    ack_api acks;             // acknowledgement by API and by link
     const routing::locator& locator;
     intake::secret_key token_key;
     std::vector<token_digest> operator_tokens;  // digests of cfg.operator_tokens
@@ -301,6 +305,13 @@ struct app::impl {
     awaitable<response> twilio_webhook(call& c);
     awaitable<response> android_webhook(call& c);
     awaitable<response> generic_webhook(call& c);
+    // Delivery reports of messages we sent (Twilio's StatusCallback; the
+    // Android gateway's sms:delivered / sms:failed on android_webhook).
+    awaitable<response> twilio_status_webhook(call& c);
+    // The form parameters of a request Twilio signed (inbound message or
+    // status callback), or the refusal to answer with.
+    result<std::vector<std::pair<std::string, std::string>>> twilio_params(const call& c) const;
+    awaitable<response> record_delivery_report(std::string channel, delivery_report report);
     // Cleans and stores one gateway message; `outbox_channel` empty when the
     // reply is answered inline.
     awaitable<result<storage::sms_outcome>> receive_sms(const char* provider, gateway_message msg,
@@ -345,6 +356,8 @@ app::app(const config& cfg, logger& log, const hotline::clock& clock, storage::d
 
 app::~app() = default;
 
+void app::add_metrics(std::vector<process_metric> more) { impl_->metrics.add(std::move(more)); }
+
 awaitable<response> app::handle(request& req, request_context& ctx) {
     const auto parsed = boost::urls::parse_origin_form(req.target());
     if (!parsed) {
@@ -364,18 +377,19 @@ awaitable<response> app::impl::route(call& c) {
     const auto& path = c.path;
     auto& route = c.ctx.route;
 
-    const auto not_allowed = [&](std::string_view allow) {
-        auto r = error_response(http::status::method_not_allowed, "method_not_allowed",
-                                fmt::format("{} is not allowed here; use {}", std::string(c.req.method_string()), allow));
-        r.set(http::field::allow, allow);
-        return r;
-    };
+    const auto not_allowed = [&](std::string_view allow) { return method_not_allowed(c.req.method_string(), allow); };
 
     if (path == "/healthz") {
         route = route_healthz;
         if (!get) co_return not_allowed("GET");
         co_return json_response(http::status::ok, {{"status", "ok"}});
     }
+    if (path == "/metrics") co_return co_await metrics.handle(c.req, c.ctx);
+    if (ack_api::handles(path)) {
+        const lang l = language(c);
+        co_return co_await acks.handle(c.req, c.ctx, path, l);
+    }
+    if (path == officer_api::assignments_path) co_return co_await officers.assignments(c.req, c.ctx);
     if (path == "/readyz") {
         route = "GET /readyz";
         if (!get) co_return not_allowed("GET");
@@ -396,6 +410,14 @@ awaitable<response> app::impl::route(call& c) {
         if (get) co_return co_await get_classification(c, code);
         if (post) co_return co_await post_classification(c, code);
         co_return not_allowed("GET, POST");
+    }
+    // An officer's bearer token reads the report by its id (and records its
+    // action and plan, which only officers do); without one it is the
+    // reporter's status look-up by tracking code.
+    if (path.starts_with(report_prefix) &&
+        (officer_api::is_officer_request(c.req) || path.ends_with("/action") || path.ends_with("/plan"))) {
+        const std::string_view id = std::string_view(path).substr(report_prefix.size());
+        co_return co_await officers.report(c.req, c.ctx, id);
     }
     if (path.starts_with(report_prefix)) {
         route = "GET /api/v1/reports/{code}";
@@ -440,6 +462,11 @@ awaitable<response> app::impl::route(call& c) {
     if (directory_api::handles(path)) {
         const bool authorized = operator_authorized(c);
         co_return co_await directory.handle(c.req, c.ctx, path, authorized);
+    }
+    if (path == "/webhooks/sms/twilio/status") {
+        route = "POST /webhooks/sms/twilio/status";
+        if (!post) co_return not_allowed("POST");
+        co_return co_await twilio_status_webhook(c);
     }
     if (path == "/webhooks/sms/twilio") {
         route = "POST /webhooks/sms/twilio";
@@ -659,13 +686,6 @@ bool app::impl::operator_authorized(const call& c) const {
 
 namespace {
 
-response unauthorized() {
-    auto r = error_response(http::status::unauthorized, "unauthorized",
-                            "an operator token is required: Authorization: Bearer <token>");
-    r.set(http::field::www_authenticate, "Bearer realm=\"hotline\"");
-    return r;
-}
-
 response unknown_report() {
     return error_response(http::status::not_found, "not_found", "no report with this tracking code");
 }
@@ -688,7 +708,7 @@ boost::json::object classification_entry_json(const storage::classification_entr
 }  // namespace
 
 awaitable<response> app::impl::get_classification(call& c, std::string_view code) {
-    if (!operator_authorized(c)) co_return unauthorized();
+    if (!operator_authorized(c)) co_return unauthorized(token_holder::operator_);
     const auto id = codec.decode(code);
     if (!id) co_return unknown_report();
     const std::uint64_t report_id = *id;
@@ -706,7 +726,7 @@ awaitable<response> app::impl::get_classification(call& c, std::string_view code
 }
 
 awaitable<response> app::impl::post_classification(call& c, std::string_view code) {
-    if (!operator_authorized(c)) co_return unauthorized();
+    if (!operator_authorized(c)) co_return unauthorized(token_holder::operator_);
     const auto id = codec.decode(code);
     if (!id) co_return unknown_report();
     if (media_type(c.req[http::field::content_type]) != "application/json")
@@ -735,6 +755,7 @@ awaitable<response> app::impl::post_classification(call& c, std::string_view cod
     }
     o->report_id = *id;
     o->at = clk.now();
+    o->deadlines = deadlines;  // the deadlines follow the new urgency and track
     storage::classification_override ov = std::move(*o);
     const std::string level(intake::to_string(ov.level));
     const std::string track(intake::to_string(ov.track));
@@ -747,6 +768,7 @@ awaitable<response> app::impl::post_classification(call& c, std::string_view cod
         log.error("override_not_stored", {{"code", written.err().code}, {"message", written.err().message}});
         co_return error_response(written.err());
     }
+    if (report_stored) report_stored();  // a deadline may now be earlier
     // Neither who nor why goes to the log: the event holds them.
     log.info("classification_overridden", {{"report_id", *id}, {"event_id", *written}, {"urgency", level}});
     co_return json_response(http::status::created, {{"tracking_code", intake::tracking_codec::grouped(codec.encode(*id))},
@@ -953,18 +975,24 @@ awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provi
     co_return outcome;
 }
 
-awaitable<response> app::impl::twilio_webhook(call& c) {
-    if (cfg.twilio_auth_tokens.empty()) co_return error_response(not_configured("Twilio"));
+result<std::vector<std::pair<std::string, std::string>>> app::impl::twilio_params(const call& c) const {
+    if (cfg.twilio_auth_tokens.empty()) return not_configured("Twilio");
     if (media_type(c.req[http::field::content_type]) != "application/x-www-form-urlencoded")
-        co_return error_response(http::status::unsupported_media_type, "unsupported_media_type",
-                                 "Content-Type must be application/x-www-form-urlencoded");
+        return make_error("unsupported_media_type", "Content-Type must be application/x-www-form-urlencoded");
     auto params = parse_form_list(c.req.body());
-    if (!params) co_return error_response(params.err());
+    if (!params) return std::move(params).err();
     // Twilio signs the URL it called: the public base URL (the server may sit
-    // behind a proxy) followed by the request target as received.
+    // behind a proxy) followed by the request target as received (for a
+    // status callback, the StatusCallback URL we gave it).
     const std::string url = cfg.public_base_url + std::string(c.req.target());
     if (!twilio_signature_valid(cfg.twilio_auth_tokens, url, *params, c.req["X-Twilio-Signature"]))
-        co_return error_response(make_error("invalid_signature", "the X-Twilio-Signature does not match"));
+        return make_error("invalid_signature", "the X-Twilio-Signature does not match");
+    return params;
+}
+
+awaitable<response> app::impl::twilio_webhook(call& c) {
+    auto params = twilio_params(c);
+    if (!params) co_return error_response(params.err());
     auto msg = twilio_message(*params);
     if (!msg) co_return error_response(msg.err());
     std::string inline_reply;  // named: see post_report_api on temporaries in co_await
@@ -982,7 +1010,15 @@ awaitable<response> app::impl::android_webhook(call& c) {
         co_return error_response(make_error("invalid_utf8", "the request body is not valid UTF-8"));
     auto msg = android_message(c.req.body());
     if (!msg) co_return error_response(msg.err());
-    if (!*msg) co_return json_response(http::status::ok, {{"status", "ignored"}});
+    if (!*msg) {
+        // Not an incoming SMS: a delivery report of one we sent, or an event
+        // this server does not use.
+        auto report = android_delivery(c.req.body());
+        if (!report) co_return error_response(report.err());
+        if (!*report) co_return json_response(http::status::ok, {{"status", "ignored"}});
+        std::string channel = "android_sms";  // named: see post_report_api on temporaries in co_await
+        co_return co_await record_delivery_report(std::move(channel), std::move(**report));
+    }
     // Replies leave through the gateway's send API, by the outbox.
     std::string channel;
     if (!cfg.android_send_url.empty()) channel = "android_sms";
@@ -1012,6 +1048,48 @@ awaitable<response> app::impl::generic_webhook(call& c) {
         body["reply"] = outcome->reply_text;
     body["reply_segments"] = outcome->reply_segments;
     co_return json_response(http::status::ok, body);
+}
+
+awaitable<response> app::impl::twilio_status_webhook(call& c) {
+    auto params = twilio_params(c);
+    if (!params) co_return error_response(params.err());
+    auto report = twilio_delivery(*params);
+    if (!report) co_return error_response(report.err());
+    if (!*report) co_return json_response(http::status::ok, {{"status", "ignored"}});
+    std::string channel = "twilio_sms";
+    co_return co_await record_delivery_report(std::move(channel), std::move(**report));
+}
+
+awaitable<response> app::impl::record_delivery_report(std::string channel, delivery_report report) {
+    const auto status = report.delivered ? storage::delivery_status::delivered : storage::delivery_status::undelivered;
+    const time_point now = clk.now();
+    auto written = co_await await_storage<std::optional<storage::delivery_record>>([&](auto done) {
+        db.write<std::optional<storage::delivery_record>>(
+            [channel, report, status, now](storage::connection& conn) {
+                return storage::record_delivery(conn, channel, report.provider_message_id, status, now, report.error);
+            },
+            std::move(done));
+    });
+    if (!written) {
+        // A 5xx: the gateway tries again later.
+        log.error("delivery_not_stored", {{"channel", channel}, {"code", written.err().code}});
+        co_return error_response(written.err());
+    }
+    // Unknown ids are answered 200 too: a gateway must not retry forever a
+    // report of a message this server did not send (or no longer knows).
+    const char* state = !*written ? "unknown" : (*written)->recorded ? "recorded" : "duplicate";
+    boost::json::object fields{{"channel", channel},
+                               {"delivery", std::string(storage::to_string(status))},
+                               {"state", state}};
+    if (*written) {
+        fields["outbox_id"] = (*written)->outbox_id;
+        fields["deadline_moved"] = (*written)->deadline_moved;
+    }
+    log.info("delivery_report", std::move(fields));
+    // A notification that failed for good made its assignment due now: the
+    // scheduler must look again (report_stored wakes it).
+    if (*written && (*written)->deadline_moved && report_stored) report_stored();
+    co_return json_response(http::status::ok, {{"status", state}});
 }
 
 }  // namespace hotline::server

@@ -6,6 +6,9 @@
 //   GET  /readyz                        database writable
 //   POST /api/v1/reports                new report (JSON), Idempotency-Key honoured
 //   GET  /api/v1/reports/{code}         reporter's status view (X-Access-Secret)
+//   GET  /api/v1/reports/{id}           an officer's view (Authorization: Bearer; server/officer_api.hpp)
+//   GET  /api/v1/assignments            the officer's assignments (server/officer_api.hpp)
+//   GET  /metrics                       Prometheus text format (server/metrics.hpp)
 //   GET  /api/v1/reports/{code}/classification   current classification and history (operator bearer token)
 //   POST /api/v1/reports/{code}/classification   human override, a new event (operator bearer token)
 //   GET  /                              report form (HTML)
@@ -17,7 +20,9 @@
 //   /api/v1/contacts…, /api/v1/directory/…, GET /api/v1/on-duty
 //                                       the directory's admin API (server/directory_api.hpp)
 //   POST /webhooks/sms/twilio           Twilio inbound SMS (X-Twilio-Signature), TwiML reply
-//   POST /webhooks/sms/android          SMS Gateway for Android (X-Signature, X-Timestamp)
+//   POST /webhooks/sms/twilio/status    Twilio delivery reports (StatusCallback, X-Twilio-Signature)
+//   POST /webhooks/sms/android          SMS Gateway for Android (X-Signature, X-Timestamp):
+//                                       sms:received, and sms:delivered / sms:failed reports
 //   POST /webhooks/sms/generic          other gateways (X-Hotline-Signature, X-Hotline-Timestamp)
 //
 // Owns nothing it is given; everything passed in must outlive it.
@@ -35,15 +40,18 @@
 #include "server/config.hpp"
 #include "server/http_server.hpp"
 #include "server/log.hpp"
+#include "server/metrics.hpp"
 #include "server/triage.hpp"
 #include "storage/database.hpp"
 #include "storage/sms.hpp"
 
 namespace hotline::server {
 
-// Called after an SMS from a known contact acknowledged a report ("OK <code>");
-// the acknowledgement event is already stored. The deadline work gives it its
-// full meaning; until then the server logs it.
+// Called after a committed SMS "OK <code>" / "XN <code>" from a known
+// contact (not for a replay): the outcome says what came of it
+// (decision.reply, acknowledged_assignment when an assignment was
+// acknowledged in that write, storage/sms.hpp). Acknowledgements by API and
+// link (server/ack_api.hpp) call `report_stored` instead.
 using acknowledgement_handler = std::function<void(const storage::sms_outcome&)>;
 
 class app {
@@ -56,7 +64,8 @@ public:
     // routed by cfg.routing in the write that stores it, with the deadlines
     // of `deadlines` (none when null; borrowed, it must outlive the app).
     // `report_stored` is called after a committed write that stored a
-    // report or routed one (the deadline scheduler's notify()).
+    // report or routed one, or recorded a delivery report that made an
+    // assignment due (the deadline scheduler's notify()).
     app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
         const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
         const routing::unit_catalog& units, const routing::locator& locator, std::function<void()> outbox_written,
@@ -65,6 +74,10 @@ public:
     ~app();
 
     boost::asio::awaitable<response> handle(request& req, request_context& ctx);
+
+    // Adds in-process values to GET /metrics (dispatcher_metrics,
+    // scheduler_metrics); before the server serves.
+    void add_metrics(std::vector<process_metric> more);
 
 private:
     struct impl;

@@ -122,6 +122,71 @@ setter set_url(std::string config::*member) {
     };
 }
 
+// ---- [sms.twilio], [notifications] ----------------------------------------------------
+
+result<void> set_twilio_account_sid(config& c, const toml::node& n, const std::string& key) {
+    if (!n.is_string()) return config_error(key, fmt::format("{} must be a string (\"AC…\")", key));
+    const std::string& v = n.as_string()->get();
+    const bool alnum = std::all_of(v.begin(), v.end(), [](char ch) {
+        return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    });
+    if (!v.empty() && (!v.starts_with("AC") || v.size() < 3 || !alnum))
+        return config_error(key, fmt::format("{} must be a Twilio account SID: \"AC\" followed by letters and digits",
+                                             key));
+    c.twilio_account_sid = v;
+    return {};
+}
+
+// An E.164 number (+ and 8 to 15 digits) or a Messaging Service SID (MG…).
+result<void> set_twilio_from(config& c, const toml::node& n, const std::string& key) {
+    const auto refuse = [&] {
+        return config_error(key, fmt::format("{} must be an E.164 number such as \"+84912345678\" or a Messaging "
+                                             "Service SID (\"MG…\")",
+                                             key));
+    };
+    if (!n.is_string()) return refuse();
+    const std::string& v = n.as_string()->get();
+    const auto all = [&](std::size_t from, auto pred) { return std::all_of(v.begin() + from, v.end(), pred); };
+    const bool e164 = v.size() >= 9 && v.size() <= 16 && v[0] == '+' && v[1] != '0' &&
+                      all(1, [](char ch) { return ch >= '0' && ch <= '9'; });
+    const bool service = v.size() > 2 && v.starts_with("MG") && all(2, [](char ch) {
+                             return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+                         });
+    if (!v.empty() && !e164 && !service) return refuse();
+    c.twilio_from = v;
+    return {};
+}
+
+result<void> set_notify_sms_channel(config& c, const toml::node& n, const std::string& key) {
+    if (!n.is_string() || (n.as_string()->get() != "" && n.as_string()->get() != "twilio_sms" &&
+                           n.as_string()->get() != "android_sms"))
+        return config_error(key, fmt::format("{} must be \"twilio_sms\", \"android_sms\" or \"\" (automatic)", key));
+    c.notify_sms_channel = n.as_string()->get();
+    return {};
+}
+
+// Keys that only make sense together: Twilio's sender needs its number and
+// a token, and the SMS channel of notifications needs its sender.
+result<void> check_senders(const config& c) {
+    if (!c.twilio_account_sid.empty()) {
+        if (c.twilio_from.empty())
+            return config_error("sms.twilio.from",
+                                "sms.twilio.from is missing: sending through Twilio (sms.twilio.account_sid) needs "
+                                "the sender number or Messaging Service SID");
+        if (c.twilio_auth_tokens.empty())
+            return config_error("sms.twilio.auth_tokens",
+                                "sms.twilio.auth_tokens is empty: sending through Twilio (sms.twilio.account_sid) "
+                                "authenticates with the first token");
+    }
+    if (c.notify_sms_channel == "twilio_sms" && c.twilio_account_sid.empty())
+        return config_error("notifications.sms_channel",
+                            "notifications.sms_channel is \"twilio_sms\" but sms.twilio.account_sid is not set");
+    if (c.notify_sms_channel == "android_sms" && c.android_send_url.empty())
+        return config_error("notifications.sms_channel",
+                            "notifications.sms_channel is \"android_sms\" but sms.android.send_url is not set");
+    return {};
+}
+
 result<void> set_log_level(config& c, const toml::node& n, const std::string& key) {
     static const std::map<std::string, log_level> levels{
         {"debug", log_level::debug}, {"info", log_level::info},
@@ -347,6 +412,9 @@ const std::map<std::string, setter>& setters() {
         {"sms.follow_up_window_min", duration_key(&config::sms_follow_up_window, 1, 24 * 60, "minutes")},
         {"sms.replies_per_hour", integer_key(&config::sms_replies_per_hour, 1, 100000)},
         {"sms.twilio.auth_tokens", string_list_key(&config::twilio_auth_tokens)},
+        {"sms.twilio.account_sid", set_twilio_account_sid},
+        {"sms.twilio.from", set_twilio_from},
+        {"sms.twilio.api_base_url", set_url(&config::twilio_api_base_url)},
         {"sms.android.signing_key", string_key(&config::android_signing_key)},
         {"sms.android.timestamp_tolerance_s", duration_key(&config::android_timestamp_tolerance, 1, 86400, "seconds")},
         {"sms.android.send_url", set_url(&config::android_send_url)},
@@ -357,6 +425,9 @@ const std::map<std::string, setter>& setters() {
         {"outbox.backoff_base_ms", duration_key(&config::outbox_backoff_base, 1, 3600 * 1000, "milliseconds")},
         {"outbox.backoff_max_s", duration_key(&config::outbox_backoff_max, 1, 86400, "seconds")},
         {"outbox.max_attempts", integer_key(&config::outbox_max_attempts, 1, 1000)},
+        {"notifications.sms_channel", set_notify_sms_channel},
+        {"notifications.ack_link_lifetime_min", duration_key(&config::ack_link_lifetime, 1, 30 * 24 * 60, "minutes")},
+        {"notifications.webhook_signing_secret", string_key(&config::webhook_signing_secret, false)},
         {"triage.lexicon", string_key(&config::triage_lexicon, false)},
         {"routing.home_province", set_home_province},
         {"routing.rules", set_routing_rules},
@@ -416,6 +487,7 @@ result<config> load_config(const std::string& path) {
         error e = std::move(r).err();
         return config_error(e.field, e.message);
     }
+    if (auto r = check_senders(c); !r) return std::move(r).err();
     return c;
 }
 

@@ -53,6 +53,12 @@ struct config {
     int sms_replies_per_hour = 20;                  // more from one number: stored, flagged, not answered
     // [sms.twilio]: the webhook answers 404 until a token is set
     std::vector<std::string> twilio_auth_tokens;    // several during rotation
+    // Sending through Twilio's Messages REST API (officer notifications, SMS
+    // replies): POST {twilio_api_base_url}/2010-04-01/Accounts/{sid}/Messages.json
+    // with Basic auth sid:first auth token. Empty sid: nothing is sent by Twilio.
+    std::string twilio_account_sid;
+    std::string twilio_from;                        // E.164 sender number, or a Messaging Service SID (MG...)
+    std::string twilio_api_base_url = "https://api.twilio.com";  // tests point it at a local fake
     // [sms.android]: the webhook answers 404 until a key is set
     std::string android_signing_key;
     std::chrono::seconds android_timestamp_tolerance{300};
@@ -68,6 +74,17 @@ struct config {
     std::chrono::seconds outbox_backoff_max{600};
     int outbox_max_attempts = 10;
 
+    // [notifications]
+    // The outbox channel of SMS to contacts: "twilio_sms" or "android_sms";
+    // empty: Twilio when twilio_account_sid is set, else the Android gateway
+    // when android_send_url is set, else none (a contact reachable only by
+    // SMS is then not notified; the assignment's deadline runs as usual).
+    std::string notify_sms_channel;
+    // How long the acknowledgement link in a notification works.
+    std::chrono::minutes ack_link_lifetime{std::chrono::hours(24)};
+    // Signs the JSON webhook notifications (HMAC-SHA256, X-Hotline-Signature);
+    // empty: contacts on the webhook channel are not sent to.
+    std::string webhook_signing_secret;
     // [triage]
     std::string triage_lexicon;                     // lexicon file; empty: the copy built into the binary
 

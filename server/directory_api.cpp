@@ -49,20 +49,6 @@ std::string media_type(std::string_view content_type) {
     return out;
 }
 
-response unauthorized() {
-    auto r = error_response(http::status::unauthorized, "unauthorized",
-                            "an operator token is required: Authorization: Bearer <token>");
-    r.set(http::field::www_authenticate, "Bearer realm=\"hotline\"");
-    return r;
-}
-
-response not_allowed(const request& req, std::string_view allow) {
-    auto r = error_response(http::status::method_not_allowed, "method_not_allowed",
-                            fmt::format("{} is not allowed here; use {}", std::string(req.method_string()), allow));
-    r.set(http::field::allow, allow);
-    return r;
-}
-
 // `key` is quoted only when it is a valid key (plain ASCII).
 response no_contact(std::string_view key) {
     if (key.empty()) return error_response(http::status::not_found, "not_found", "no such contact");
@@ -281,54 +267,6 @@ result<routing::roster> roster_from_json(std::string_view body, std::string_view
     return out;
 }
 
-int digits(std::string_view s, std::size_t at, std::size_t n, bool& ok) {
-    int v = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-        if (i >= s.size() || s[i] < '0' || s[i] > '9') {
-            ok = false;
-            return 0;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-// RFC 3339: "2026-01-05T03:00:00Z", "2026-01-05T10:00:00+07:00", with
-// optional fractions of a second (kept to the millisecond).
-std::optional<hotline::time_point> parse_rfc3339(std::string_view s) {
-    using namespace std::chrono;
-    bool ok = s.size() >= 20;
-    const int y = digits(s, 0, 4, ok), mo = digits(s, 5, 2, ok), d = digits(s, 8, 2, ok);
-    const int h = digits(s, 11, 2, ok), mi = digits(s, 14, 2, ok), se = digits(s, 17, 2, ok);
-    if (!ok || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
-        s[16] != ':')
-        return std::nullopt;
-    std::size_t i = 19;
-    int ms = 0;
-    if (i < s.size() && s[i] == '.') {
-        std::size_t n = 0;
-        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++n)
-            if (n < 3) ms = ms * 10 + (s[i] - '0');
-        if (n == 0) return std::nullopt;
-        for (; n < 3; ++n) ms *= 10;
-    }
-    int offset = 0;  // minutes east of UTC
-    const auto zone = s.substr(std::min(i, s.size()));
-    if (zone == "Z" || zone == "z") {
-        offset = 0;
-    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-        bool zok = true;
-        const int zh = digits(zone, 1, 2, zok), zm = digits(zone, 4, 2, zok);
-        if (!zok || zh > 23 || zm > 59) return std::nullopt;
-        offset = (zone[0] == '-' ? -1 : 1) * (zh * 60 + zm);
-    } else {
-        return std::nullopt;
-    }
-    const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
-    if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
-    return time_point_cast<milliseconds>(sys_days(ymd) + hours(h) + minutes(mi) + seconds(se) + milliseconds(ms) -
-                                         minutes(offset));
-}
 
 }  // namespace
 
@@ -390,8 +328,8 @@ awaitable<response> directory_api::handle(request& req, request_context& ctx, st
         allow = "GET";
         if (get) w = what::on_duty;
     }
-    if (!authorized) co_return unauthorized();
-    if (w == what::wrong_method) co_return not_allowed(req, allow);
+    if (!authorized) co_return unauthorized(token_holder::operator_);
+    if (w == what::wrong_method) co_return method_not_allowed(req.method_string(), allow);
 
     const hotline::time_point now = clock_.now();
     switch (w) {
@@ -594,7 +532,7 @@ awaitable<response> directory_api::handle(request& req, request_context& ctx, st
         }
         hotline::time_point at = now;
         if (at_text) {
-            if (const auto t = parse_rfc3339(*at_text))
+            if (const auto t = routing::parse_rfc3339(*at_text))
                 at = *t;
             else
                 invalid.push_back(make_error("invalid_value", "at must be an RFC 3339 time, like 2026-01-05T03:00:00Z",
@@ -630,7 +568,7 @@ awaitable<response> directory_api::handle(request& req, request_context& ctx, st
 
     case what::wrong_method: break;
     }
-    co_return not_allowed(req, allow);
+    co_return method_not_allowed(req.method_string(), allow);
 }
 
 }  // namespace hotline::server

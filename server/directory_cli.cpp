@@ -27,6 +27,8 @@ const std::string_view directory_usage =
 
 namespace {
 
+using storage::wait_for;
+
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
@@ -73,13 +75,6 @@ std::unique_ptr<storage::database> open_database(const std::string& path, std::o
     return std::move(*db);
 }
 
-template <class T, class Start>
-result<T> wait_for(Start start) {
-    std::promise<result<T>> p;
-    auto f = p.get_future();
-    start([&p](result<T> r) { p.set_value(std::move(r)); });
-    return f.get();
-}
 
 void print_summary(std::ostream& out, std::string_view what, const storage::import_summary& s) {
     out << fmt::format("{}: {} added, {} updated, {} unchanged\n", what, s.added, s.updated, s.unchanged);

@@ -17,8 +17,6 @@
 #include <vector>
 
 #include "server/detail/await.hpp"
-#include "server/http_client.hpp"
-#include "server/sms_webhooks.hpp"
 
 namespace hotline::server {
 
@@ -150,12 +148,20 @@ awaitable<bool> dispatcher::impl::apply(const storage::outbox_message& m, const 
     std::optional<time_point> next;
     if (verdict == send_verdict::retry) next = next_attempt(attempt);
 
-    auto applied = co_await await_storage<void>([&](auto done) {
-        db.write<void>(
-            [id, now, verdict, next, error](storage::connection& c) -> result<void> {
+    std::string provider_id = r.provider_message_id;
+    // true: the failure made an assignment due at once (storage::fail_outbox).
+    auto applied = co_await await_storage<bool>([&](auto done) {
+        db.write<bool>(
+            [id, now, verdict, next, error, provider_id](storage::connection& c) -> result<bool> {
                 switch (verdict) {
-                    case send_verdict::sent: return storage::mark_outbox_sent(c, id, now);
-                    case send_verdict::retry: return storage::retry_outbox(c, id, *next, error);
+                    case send_verdict::sent: {
+                        if (auto s = storage::mark_outbox_sent(c, id, now, provider_id); !s) return std::move(s).err();
+                        return false;
+                    }
+                    case send_verdict::retry: {
+                        if (auto s = storage::retry_outbox(c, id, *next, error); !s) return std::move(s).err();
+                        return false;
+                    }
                     case send_verdict::permanent: return storage::fail_outbox(c, id, now, error);
                 }
                 return make_error("storage_failure", "unknown send verdict");
@@ -183,6 +189,12 @@ awaitable<bool> dispatcher::impl::apply(const storage::outbox_message& m, const 
                                {"verdict", std::string(verdict_name(verdict))}};
     if (verdict != send_verdict::sent) fields["error"] = error;
     if (next) fields["retry_in_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now).count();
+    if (*applied) {
+        fields["deadline_moved"] = true;
+        // Woken before the log line is written: the next step is called as
+        // soon as possible (and a reader of the log knows it was).
+        if (opts.on_deadline_moved) opts.on_deadline_moved();
+    }
     log.info("outbox_send", std::move(fields));
     co_return true;
 }
@@ -328,45 +340,5 @@ void dispatcher::stop(std::function<void()> on_stopped) {
 std::uint64_t dispatcher::sent() const noexcept { return impl_->n_sent.load(); }
 std::uint64_t dispatcher::retried() const noexcept { return impl_->n_retried.load(); }
 std::uint64_t dispatcher::failed() const noexcept { return impl_->n_failed.load(); }
-
-// ---- SMS Gateway for Android ----------------------------------------------------
-
-namespace {
-
-class android_sender final : public outbox_sender {
-public:
-    android_sender(std::string url, std::string username, std::string password, asio::ssl::context& tls)
-        : url_(std::move(url)), authorization_(basic_authorization(username, password)), tls_(tls) {}
-
-    awaitable<send_result> send(const storage::outbox_message& m) override {
-        outgoing_request req;
-        req.method = "POST";
-        req.url = url_;
-        req.headers = {{"Content-Type", "application/json"}, {"Authorization", authorization_}};
-        // The outbox id is the gateway's idempotency key: a message sent
-        // twice (a lease ran out mid-send) is delivered once.
-        const std::string id = "hotline-" + std::to_string(m.id);
-        req.body = android_send_body(m.body, m.destination, id);
-        auto res = co_await send_http(std::move(req), tls_);
-        if (!res) co_return send_result{send_verdict::retry, res.err().message};
-        const int status = res->status;
-        if (status >= 200 && status < 300) co_return send_result{send_verdict::sent, {}};
-        std::string why = fmt::format("the gateway answered HTTP {}", status);
-        if (status == 408 || status == 429 || status >= 500) co_return send_result{send_verdict::retry, why};
-        co_return send_result{send_verdict::permanent, why};
-    }
-
-private:
-    std::string url_;
-    std::string authorization_;
-    asio::ssl::context& tls_;
-};
-
-}  // namespace
-
-std::unique_ptr<outbox_sender> make_android_sender(std::string url, std::string username, std::string password,
-                                                   asio::ssl::context& tls) {
-    return std::make_unique<android_sender>(std::move(url), std::move(username), std::move(password), tls);
-}
 
 }  // namespace hotline::server

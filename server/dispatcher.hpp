@@ -4,22 +4,23 @@
 //
 // One coroutine claims due messages in batches and hands each to the sender
 // registered for its channel. A sender's verdict decides what happens next:
-// sent -> mark_outbox_sent; retry -> due again after an exponential backoff
-// with jitter (base * 2^(n-1) after the n-th send, capped at backoff_max,
-// times a random factor in [0.5, 1]); permanent -> fail_outbox at once. When
-// the n-th send reaches `max_attempts`, a retry becomes a permanent failure.
-// A message claimed but not sent because stop() came is handed back, due at
-// once. A channel without a sender fails permanently ("no sender for
-// channel"). Between batches the dispatcher sleeps until
-// the earliest due message or until notify() (called after a write put
-// something in the outbox). Time comes from the injected clock, so a test
-// moves the clock and calls notify() instead of waiting for a backoff.
+// sent -> mark_outbox_sent with the gateway's message id; retry -> due again
+// after an exponential backoff with jitter (base * 2^(n-1) after the n-th
+// send, capped at backoff_max, times a random factor in [0.5, 1]);
+// permanent -> fail_outbox at once, then on_deadline_moved when that made an
+// assignment due. When the n-th send reaches `max_attempts`, a retry becomes
+// a permanent failure. A message claimed but not sent because stop() came is
+// handed back, due at once. A channel without a sender fails permanently
+// ("no sender for channel"). Between batches the dispatcher sleeps until the
+// earliest due message or until notify() (called after a write put something
+// in the outbox). Time comes from the injected clock, so a test moves the
+// clock and calls notify() instead of waiting for a backoff. The senders are
+// in server/senders.hpp.
 //
 // Thread-safety: notify() and stop() may be called from any thread.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -41,6 +42,10 @@ enum class send_verdict { sent, retry, permanent };
 struct send_result {
     send_verdict verdict = send_verdict::sent;
     std::string error;  // for logs and the outbox row; never the message text or a phone number
+    // When sent: the gateway's id of the message (Twilio's SM…, the Android
+    // gateway's message id), stored with it so that delivery reports
+    // (storage::record_delivery) find it; empty when the gateway has none.
+    std::string provider_message_id;
 };
 
 // Sends one message on one channel. Runs on the dispatcher's strand.
@@ -56,6 +61,11 @@ struct dispatcher_options {
     int max_attempts = 10;
     std::chrono::milliseconds lease{std::chrono::seconds(60)};  // a claim not settled by then is retried
     std::size_t batch = 16;
+    // Called (on the dispatcher's strand) after a message failed for good
+    // and that moved an assignment's acknowledgement deadline to now
+    // (storage::fail_outbox): the deadline scheduler must look again
+    // (scheduler::notify()).
+    std::function<void()> on_deadline_moved;
 };
 
 class dispatcher {
@@ -86,12 +96,5 @@ private:
     struct impl;
     std::shared_ptr<impl> impl_;
 };
-
-// Sends SMS through an "SMS Gateway for Android" device or its cloud server:
-// POST `url` (…/messages or …/3rdparty/v1/messages) with android_send_body,
-// Basic auth. 2xx: sent; 408, 429, 5xx, network errors: retry; other 4xx:
-// permanent.
-std::unique_ptr<outbox_sender> make_android_sender(std::string url, std::string username, std::string password,
-                                                   boost::asio::ssl::context& tls);
 
 }  // namespace hotline::server

@@ -1,4 +1,4 @@
-// The composition root: `hotline serve | migrate | classify | import | export | version`.
+// The composition root: `hotline serve | migrate | classify | import | export | simulate | version`.
 //
 // Configuration is read once here and passed by reference; nothing else in
 // the program reads files for settings or the environment.
@@ -26,15 +26,19 @@
 #include "intake/clock.hpp"
 #include "intake/tracking_code.hpp"
 #include "routing/locate.hpp"
+#include "routing/time.hpp"
 #include "server/app.hpp"
 #include "server/config.hpp"
 #include "server/directory_cli.hpp"
 #include "server/dispatcher.hpp"
 #include "server/scheduler.hpp"
+#include "server/senders.hpp"
 #include "server/http_server.hpp"
 #include "server/keys.hpp"
 #include "server/locate_cli.hpp"
 #include "server/log.hpp"
+#include "server/simulate.hpp"
+#include "server/token_cli.hpp"
 #include "server/triage.hpp"
 #include "server/units.hpp"
 #include "storage/database.hpp"
@@ -50,11 +54,16 @@ constexpr int exit_usage = 2;
 
 constexpr std::string_view usage_text =
     "usage: hotline serve   [--config FILE] [--listen ADDR:PORT] [--db PATH] [--port-file FILE]\n"
+    "                       [--clock-start RFC3339]\n"
     "       hotline migrate [--config FILE] [--db PATH]\n"
     "       hotline classify [--lexicon FILE]   < JSON lines {\"id\",\"text\"}\n"
     "       hotline locate [--home-province CODE]   < JSON lines {\"id\",\"text\"}\n"
     "       hotline import contacts|rosters FILE [--config FILE] [--db PATH]\n"
     "       hotline export contacts|rosters [--config FILE] [--db PATH]\n"
+    "       hotline simulate --reports N --ack-probability P --hours H [--seed S]\n"
+    "                        [--contacts FILE --rosters FILE] [--start RFC3339] [--max-ack-delay F] [--config FILE]\n"
+    "       hotline token create --contact KEY [--label TEXT] [--config FILE | --db PATH]\n"
+    "       hotline token revoke --contact KEY [--config FILE | --db PATH]\n"
     "       hotline version\n";
 
 struct options {
@@ -62,6 +71,9 @@ struct options {
     std::optional<std::string> listen;
     std::optional<std::string> db;
     std::optional<std::string> port_file;
+    // Tests and drills: the server's clock starts at this instant (RFC 3339)
+    // and runs at real speed from there.
+    std::optional<std::string> clock_start;
 };
 
 // Parses "--flag VALUE" pairs; refuses flags the subcommand does not take.
@@ -74,6 +86,7 @@ std::optional<options> parse_options(const std::vector<std::string>& args, bool 
         else if (a == "--db") target = &o.db;
         else if (serve_flags && a == "--listen") target = &o.listen;
         else if (serve_flags && a == "--port-file") target = &o.port_file;
+        else if (serve_flags && a == "--clock-start") target = &o.clock_start;
         if (!target || i + 1 >= args.size()) {
             std::cerr << fmt::format("hotline: {} {}\n", target ? "missing value for" : "unknown option", a)
                       << usage_text;
@@ -128,6 +141,32 @@ void keep_freed_heap() {
 #endif
 }
 
+// The outbox channel of SMS notifications (config.hpp, notify_sms_channel):
+// as configured, else Twilio when it can send, else the Android gateway when
+// it can, else none.
+std::string notification_sms_channel(const server::config& cfg) {
+    if (!cfg.notify_sms_channel.empty()) return cfg.notify_sms_channel;
+    if (!cfg.twilio_account_sid.empty()) return "twilio_sms";
+    if (!cfg.android_send_url.empty()) return "android_sms";
+    return {};
+}
+
+// Who is told about new assignments and reminders, and how. `units` and
+// `codec` are borrowed for the server's life.
+storage::notification_policy notification_policy_of(const server::config& cfg, const intake::secret_key& master,
+                                                    const routing::unit_catalog& units,
+                                                    const intake::tracking_codec& codec) {
+    storage::notification_policy p;
+    p.sms_channel = notification_sms_channel(cfg);
+    p.webhook_enabled = !cfg.webhook_signing_secret.empty();
+    p.public_base_url = cfg.public_base_url;
+    p.link_lifetime = cfg.ack_link_lifetime;
+    p.link_key = intake::derive_key(master, "ack-link");
+    p.units = &units;
+    p.codec = &codec;
+    return p;
+}
+
 storage::options storage_options(const server::config& cfg) {
     storage::options s;
     s.path = cfg.db_path;
@@ -139,12 +178,19 @@ storage::options storage_options(const server::config& cfg) {
 int serve(const options& o) {
     const auto cfg_opt = build_config(o);
     if (!cfg_opt) return exit_usage;
+    if (o.clock_start && !routing::parse_rfc3339(*o.clock_start)) {
+        std::cerr << fmt::format("hotline: --clock-start: \"{}\" is not an RFC 3339 instant "
+                                 "(2026-11-29T09:00:00+07:00)\n",
+                                 *o.clock_start);
+        return exit_usage;
+    }
     const server::config& cfg = *cfg_opt;
     // Refused before anything is opened: a malformed lexicon is a configuration error.
     const auto triage = build_triage(cfg.triage_lexicon);
     if (!triage) return exit_usage;
     // The holidays file is read before anything is opened, like the lexicon.
-    const auto deadline_policy = server::load_deadline_policy(cfg);
+    // Completed with the notification policy once the key is loaded.
+    auto deadline_policy = server::load_deadline_policy(cfg);
     if (!deadline_policy) {
         std::cerr << fmt::format("hotline: invalid configuration: {}\n", deadline_policy.err().message);
         return exit_usage;
@@ -166,7 +212,12 @@ int serve(const options& o) {
     // cfg.routing (checked when the configuration was read).
     const routing::locator locator(*units, cfg.home_province);
 
-    hotline::system_clock clock;
+    // The wall clock, or with --clock-start one that starts at the given
+    // instant (a deadline can then be reached without waiting for it).
+    hotline::system_clock wall_clock;
+    std::optional<hotline::started_clock> test_clock;
+    if (o.clock_start) test_clock.emplace(*routing::parse_rfc3339(*o.clock_start));
+    const hotline::clock& clock = test_clock ? static_cast<const hotline::clock&>(*test_clock) : wall_clock;
     server::logger log(cfg.level, clock, std::cerr);
     // Past the holidays file's years, the working days skip weekends only.
     if (const auto year = std::chrono::year_month_day(routing::vietnam_day(clock.now())).year();
@@ -179,6 +230,7 @@ int serve(const options& o) {
         return exit_failure;
     }
     const intake::tracking_codec codec(intake::derive_key(*master, "tracking-code"));
+    deadline_policy->notifications = notification_policy_of(cfg, *master, *units, codec);
     keep_freed_heap();
     auto db = storage::database::open(storage_options(cfg), codec);
     if (!db) {
@@ -193,28 +245,66 @@ int serve(const options& o) {
     tls.set_default_verify_paths();
     tls.set_verify_mode(asio::ssl::verify_peer);
 
+    // The dispatcher and the scheduler wake each other: a notification that
+    // failed for good makes its assignment due now (the scheduler calls the
+    // next step), and a scheduler run writes notifications (the dispatcher
+    // sends them). The scheduler is built after the dispatcher, so the
+    // dispatcher reaches it through this pointer, set before either starts.
+    server::scheduler* scheduler_of_deadlines = nullptr;
     server::dispatcher_options dopts;
     dopts.backoff_base = cfg.outbox_backoff_base;
     dopts.backoff_max = cfg.outbox_backoff_max;
     dopts.max_attempts = cfg.outbox_max_attempts;
+    dopts.on_deadline_moved = [&scheduler_of_deadlines] {
+        if (scheduler_of_deadlines) scheduler_of_deadlines->notify();
+    };
     server::dispatcher outbox(ioc, **db, clock, log, dopts);
     if (!cfg.android_send_url.empty())
         outbox.add_sender("android_sms", server::make_android_sender(cfg.android_send_url, cfg.android_username,
                                                                       cfg.android_password, tls));
+    if (!cfg.twilio_account_sid.empty() && !cfg.twilio_auth_tokens.empty()) {
+        server::twilio_sender_options t;
+        t.api_base_url = cfg.twilio_api_base_url;
+        t.account_sid = cfg.twilio_account_sid;
+        t.auth_token = cfg.twilio_auth_tokens.front();
+        t.from = cfg.twilio_from;
+        t.status_callback_url = cfg.public_base_url + "/webhooks/sms/twilio/status";
+        outbox.add_sender("twilio_sms", server::make_twilio_sender(std::move(t), tls, log));
+    }
+    if (!cfg.webhook_signing_secret.empty())
+        outbox.add_sender("webhook", server::make_webhook_sender(cfg.webhook_signing_secret, clock, tls));
 
     // Deadlines and escalation: one timer for the earliest due deadline,
     // rebuilt from the database now, so what fell due while the server was
-    // down is handled at once.
-    server::scheduler deadlines(ioc, **db, clock, log, *deadline_policy);
+    // down is handled at once. A run that escalated or reminded wrote
+    // notifications: the dispatcher looks at once.
+    server::scheduler_options sopts;
+    sopts.on_run = [&outbox](const storage::due_outcome&) { outbox.notify(); };
+    server::scheduler deadlines(ioc, **db, clock, log, *deadline_policy, std::move(sopts));
+    scheduler_of_deadlines = &deadlines;
 
     server::app application(
         cfg, log, clock, **db, codec, *master, *triage, *units, locator, [&outbox] { outbox.notify(); },
-        [&log](const storage::sms_outcome& o) {
-            log.info("acknowledgement_received", {{"sms_id", o.message_id},
-                                                  {"report_id", o.report_id ? static_cast<std::int64_t>(*o.report_id) : -1},
-                                                  {"contact_id", o.contact_id ? static_cast<std::int64_t>(*o.contact_id) : -1}});
+        [&log, &deadlines](const storage::sms_outcome& o) {
+            log.info("acknowledgement_received",
+                     {{"sms_id", o.message_id},
+                      {"report_id", o.report_id ? static_cast<std::int64_t>(*o.report_id) : -1},
+                      {"contact_id", o.contact_id ? static_cast<std::int64_t>(*o.contact_id) : -1},
+                      {"assignment_id",
+                       o.acknowledged_assignment ? static_cast<std::int64_t>(*o.acknowledged_assignment) : -1}});
+            // Deadlines of the acknowledged report stopped: the timer may
+            // now point at nothing; the scheduler looks again.
+            if (o.acknowledged_assignment) deadlines.notify();
         },
-        &*deadline_policy, [&deadlines] { deadlines.notify(); });
+        &*deadline_policy,
+        // A stored or routed report may have an earlier deadline and new
+        // notifications; a delivery report may have made an assignment due.
+        [&deadlines, &outbox] {
+            deadlines.notify();
+            outbox.notify();
+        });
+    application.add_metrics(server::dispatcher_metrics(outbox));
+    application.add_metrics(server::scheduler_metrics(deadlines));
     server::http_server http(ioc, cfg, log, [&application](server::request& req, server::request_context& ctx) {
         return application.handle(req, ctx);
     });
@@ -269,6 +359,8 @@ int serve(const options& o) {
                            {"threads", cfg.threads},
                            {"lexicon", triage->lexicon},
                            {"communes", units->communes().size()},
+                           {"notify_sms_channel", deadline_policy->notifications.sms_channel},
+                           {"notify_webhooks", deadline_policy->notifications.webhook_enabled},
                            {"database", cfg.db_path}});
 
     std::vector<std::thread> threads;
@@ -398,7 +490,38 @@ int main(int argc, char** argv) {
             return exit_failure;
         }
     }
+    if (cmd == "token") {
+        // create|revoke and its own flags, among the usual --config and --db.
+        std::vector<std::string> words, flags;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (args[i] == "--config" || args[i] == "--db") {
+                flags.push_back(args[i]);
+                if (i + 1 < args.size()) flags.push_back(args[++i]);
+                continue;
+            }
+            words.push_back(args[i]);
+        }
+        const auto o = parse_options(flags, false);
+        if (!o) return exit_usage;
+        const auto cfg = build_config(*o);
+        if (!cfg) return exit_usage;
+        try {
+            const hotline::system_clock wall;
+            return server::run_token(words, cfg->db_path, wall, std::cout, std::cerr);
+        } catch (const std::exception& e) {
+            std::cerr << fmt::format("hotline: fatal: {}\n", e.what());
+            return exit_failure;
+        }
+    }
     if (cmd == "locate") return server::run_locate(args, std::cin, std::cout, std::cerr);
+    if (cmd == "simulate") {
+        try {
+            return server::run_simulate(args, std::cout, std::cerr);
+        } catch (const std::exception& e) {
+            std::cerr << fmt::format("hotline: fatal: {}\n", e.what());
+            return exit_failure;
+        }
+    }
     if (cmd == "classify") {
         try {
             return classify(args);

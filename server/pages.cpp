@@ -1047,6 +1047,148 @@ std::string render_status(lang l, const status_page& s) {
     return page(l, tr(l, sid::status_title), m);
 }
 
+// ------------------------------------------------- acknowledgement links ----
+
+namespace {
+
+// The officer pages' own texts, in both languages.
+std::string_view pick(lang l, std::string_view vi, std::string_view en) { return l == lang::vi ? vi : en; }
+
+std::string_view urgency_text(lang l, std::string_view u) {
+    if (u == "emergency") return pick(l, "Khẩn cấp", "Emergency");
+    if (u == "high") return pick(l, "Cao", "High");
+    if (u == "normal") return pick(l, "Bình thường", "Normal");
+    if (u == "low") return pick(l, "Thấp", "Low");
+    return pick(l, "Chưa rõ", "Unknown");
+}
+
+std::string ack_facts(lang l, const ack_page& p) {
+    std::string m = "<dl class=\"facts\">\n<dt>";
+    m += pick(l, "Mã tin báo", "Report code");
+    m += "</dt>\n<dd><strong class=\"code\" id=\"ack-code\">";
+    m += escape_typed(p.tracking_code);
+    m += "</strong></dd>\n<dt>";
+    m += pick(l, "Mức độ khẩn cấp", "Urgency");
+    m += "</dt>\n<dd id=\"ack-urgency\" data-urgency=\"";
+    m += escape_typed(p.urgency);
+    m += "\">";
+    m += urgency_text(l, p.urgency);
+    m += "</dd>\n<dt>";
+    m += pick(l, "Xã/phường", "Commune");
+    m += "</dt>\n<dd id=\"ack-commune\">";
+    if (p.commune.empty())
+        m += pick(l, "Chưa xác định", "Not known yet");
+    else
+        m += escape_typed(p.commune);
+    m += "</dd>\n";
+    if (!p.deadline.empty()) {
+        m += "<dt>";
+        m += pick(l, "Hạn xác nhận", "Acknowledge by");
+        m += "</dt>\n<dd id=\"ack-deadline\">";
+        m += escape_typed(p.deadline);
+        m += "</dd>\n";
+    }
+    m += "</dl>\n";
+    return m;
+}
+
+}  // namespace
+
+std::string render_ack_confirm(lang l, const ack_page& p) {
+    const std::string_view title = pick(l, "Xác nhận tiếp nhận tin báo", "Acknowledge the report");
+    std::string m = "<h1>";
+    m += title;
+    m += "</h1>\n<p class=\"lead\">";
+    m += pick(l, "Bấm nút dưới đây để xác nhận anh/chị đã nhận và sẽ xử lý tin báo này.",
+              "Press the button below to confirm that you have the report and will act on it.");
+    m += "</p>\n";
+    m += ack_facts(l, p);
+    m += "<form method=\"post\" action=\"";
+    m += html_escape(p.action);
+    m += "\" enctype=\"application/x-www-form-urlencoded\" accept-charset=\"utf-8\">\n";
+    m += hidden("lang", to_string(l));
+    m += "<p class=\"actions\"><button type=\"submit\" class=\"primary\" id=\"ack-submit\">";
+    m += pick(l, "Xác nhận tiếp nhận", "Acknowledge");
+    m += "</button></p>\n</form>\n";
+    return page(l, title, m);
+}
+
+std::string render_ack_done(lang l, const ack_page& p) {
+    const std::string_view title = pick(l, "Đã xác nhận", "Acknowledged");
+    std::string m = "<h1 id=\"ack-result\" data-result=\"acknowledged\">";
+    m += title;
+    m += "</h1>\n<p class=\"lead\">";
+    m += pick(l, "Cảm ơn anh/chị. Tin báo đã được ghi nhận là do anh/chị tiếp nhận",
+              "Thank you. The report is recorded as in your hands");
+    if (!p.acknowledged_at.empty()) {
+        m += pick(l, " lúc ", " at ");
+        m += escape_typed(p.acknowledged_at);
+    }
+    m += p.in_time ? pick(l, ", trong hạn.", ", in time.") : pick(l, ", quá hạn.", ", after the deadline.");
+    m += "</p>\n";
+    m += ack_facts(l, p);
+    return page(l, title, m);
+}
+
+std::string render_ack_problem(lang l, ack_problem why, const ack_page& p) {
+    std::string_view title, text, result;
+    switch (why) {
+    case ack_problem::expired:
+        result = "expired";
+        title = pick(l, "Liên kết đã hết hạn", "This link has expired");
+        text = pick(l, "Liên kết xác nhận này đã hết hạn. Xin trả lời tin nhắn bằng OK kèm mã tin báo, "
+                       "hoặc gọi trực ban.",
+                    "This acknowledgement link has expired. Reply to the message with OK and the report "
+                    "code, or call the duty desk.");
+        break;
+    case ack_problem::used:
+        result = "used";
+        title = pick(l, "Liên kết đã được dùng", "This link was already used");
+        text = pick(l, "Liên kết xác nhận này chỉ dùng được một lần và đã được dùng.",
+                    "This acknowledgement link works once and has been used.");
+        break;
+    case ack_problem::not_found:
+        result = "not_found";
+        title = pick(l, "Liên kết không hợp lệ", "This link is not valid");
+        text = pick(l, "Không tìm thấy liên kết này. Xin kiểm tra lại, hoặc trả lời tin nhắn bằng OK kèm mã "
+                       "tin báo.",
+                    "This link was not found. Check it, or reply to the message with OK and the report code.");
+        break;
+    case ack_problem::not_allowed:
+        result = "not_allowed";
+        title = pick(l, "Không được phép", "Not allowed");
+        text = pick(l, "Anh/chị không được phân công tin báo này.", "You are not assigned to this report.");
+        break;
+    case ack_problem::already_acknowledged:
+        result = "already_acknowledged";
+        title = pick(l, "Đã được xác nhận trước đó", "Already acknowledged");
+        text = pick(l, "Phân công này đã được xác nhận trước đó.", "This assignment was already acknowledged.");
+        break;
+    case ack_problem::superseded:
+        result = "superseded";
+        title = pick(l, "Đã có cán bộ khác tiếp nhận", "Someone else has it");
+        text = pick(l, "Tin báo này đã được cán bộ khác xác nhận tiếp nhận; anh/chị không cần làm gì thêm.",
+                    "Another officer has already acknowledged this report; nothing more is needed from you.");
+        break;
+    }
+    std::string m = "<h1 id=\"ack-result\" data-result=\"";
+    m += result;
+    m += "\">";
+    m += title;
+    m += "</h1>\n<p class=\"lead\">";
+    m += text;
+    m += "</p>\n";
+    if ((why == ack_problem::used || why == ack_problem::already_acknowledged) && p.by_this_contact &&
+        !p.acknowledged_at.empty()) {
+        m += "<p id=\"ack-by-you\">";
+        m += pick(l, "Anh/chị đã xác nhận tin báo này lúc ", "You acknowledged this report at ");
+        m += escape_typed(p.acknowledged_at);
+        m += ".</p>\n";
+    }
+    if (!p.tracking_code.empty()) m += ack_facts(l, p);
+    return page(l, title, m);
+}
+
 std::string render_error_page(lang l, int http_status, std::string_view message) {
     sid title = sid::err_title_other;
     switch (http_status) {

@@ -68,6 +68,34 @@ struct status_page {
 };
 std::string render_status(lang l, const status_page& s);
 
+// ---- acknowledgement links (/a/{token}), for officers ----------------------
+//
+// What an officer's link shows: the report's short code, urgency, commune
+// and deadline, never the reporter or the child. The confirmation page has
+// one button, a form that posts back to `action`; nothing changes on GET.
+struct ack_page {
+    std::string tracking_code;    // grouped
+    std::string urgency;          // emergency|high|normal|low, empty when unknown
+    std::string commune;          // the commune's name, empty when unknown
+    std::string deadline;         // acknowledgement deadline, local time, empty when none
+    std::string action;           // where the form posts: "/a/<token>"
+    std::string acknowledged_at;  // done / used: local time of the acknowledgement
+    bool by_this_contact = false; // used: the acknowledgement was this link's contact's
+    bool in_time = false;         // done: before the deadline
+};
+std::string render_ack_confirm(lang l, const ack_page& p);
+std::string render_ack_done(lang l, const ack_page& p);
+
+enum class ack_problem {
+    expired,               // 410
+    used,                  // 409: says who/when when it was this contact
+    not_found,             // 404: forged or unknown link
+    not_allowed,           // 403
+    already_acknowledged,  // 409
+    superseded,            // 409
+};
+std::string render_ack_problem(lang l, ack_problem why, const ack_page& p);
+
 // A plain page for 404 / 405 / 413 / 429 / 500 and the like.
 std::string render_error_page(lang l, int http_status, std::string_view message);
 

@@ -1,5 +1,9 @@
 #include "server/responses.hpp"
 
+#include <cctype>
+
+#include <fmt/format.h>
+
 #include <boost/json/serialize.hpp>
 
 #include <unordered_map>
@@ -52,6 +56,12 @@ http::status status_for(const error& e) noexcept {
         {"not_found", http::status::not_found},
         {"method_not_allowed", http::status::method_not_allowed},
         {"idempotency_conflict", http::status::conflict},
+        // acknowledgement (server/ack_api.hpp)
+        {"forbidden", http::status::forbidden},
+        {"already_acknowledged", http::status::conflict},
+        {"superseded", http::status::conflict},
+        {"link_used", http::status::conflict},
+        {"link_expired", http::status::gone},
         {"rate_limited", http::status::too_many_requests},
         // the server's side
         {"shutting_down", http::status::service_unavailable},
@@ -117,6 +127,36 @@ response text_response(http::status s, std::string body, std::string_view conten
     r.set(http::field::content_type, content_type);
     r.body() = std::move(body);
     return r;
+}
+
+response method_not_allowed(std::string_view method, std::string_view allow) {
+    auto r = error_response(http::status::method_not_allowed, "method_not_allowed",
+                            fmt::format("{} is not allowed here; use {}", method, allow));
+    r.set(http::field::allow, allow);
+    return r;
+}
+
+response unauthorized(token_holder who, bool token_given) {
+    const bool officer = who == token_holder::officer;
+    std::string message = token_given ? (officer ? "the officer token is unknown, revoked or of an inactive contact"
+                                                 : "the operator token is not valid")
+                                      : (officer ? "an officer token is required: Authorization: Bearer <token>"
+                                                 : "an operator token is required: Authorization: Bearer <token>");
+    auto r = error_response(http::status::unauthorized, "unauthorized", std::move(message));
+    r.set(http::field::www_authenticate,
+          token_given ? "Bearer realm=\"hotline\", error=\"invalid_token\"" : "Bearer realm=\"hotline\"");
+    return r;
+}
+
+std::string_view bearer_token(std::string_view header) noexcept {
+    constexpr std::string_view scheme = "bearer ";
+    if (header.size() <= scheme.size()) return {};
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return {};
+    std::string_view t = header.substr(scheme.size());
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    return t;
 }
 
 }  // namespace hotline::server

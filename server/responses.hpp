@@ -41,6 +41,20 @@ response error_response(http::status s, std::string code, std::string message, s
 response error_response(const error& e);
 response error_response(http::status s, const std::vector<error>& errors);
 
+// 405 `method_not_allowed` naming the method used, with `Allow: allow`.
+response method_not_allowed(std::string_view method, std::string_view allow);
+
+// Who a bearer token stands for, for the 401 answers below.
+enum class token_holder { operator_, officer };
+
+// 401 `unauthorized` with WWW-Authenticate: "… token is required" when none
+// was given; with `token_given`, that it is unknown (revoked, inactive).
+response unauthorized(token_holder who, bool token_given = false);
+
+// The token of an "Authorization: Bearer <token>" header (scheme in any
+// case, spaces trimmed), or empty.
+std::string_view bearer_token(std::string_view authorization) noexcept;
+
 response html_response(http::status s, std::string body);
 response text_response(http::status s, std::string body, std::string_view content_type);
 

@@ -393,6 +393,82 @@ result<gateway_message> generic_message(std::string_view body) {
     return m;
 }
 
+namespace {
+
+// At most `max` bytes of `s`, cut at a UTF-8 character boundary; invalid
+// UTF-8 replaced by '?'.
+std::string bounded_reason(std::string_view s, std::size_t max = 200) {
+    std::string out;
+    out.reserve(std::min(s.size(), max));
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        out.push_back(c < 0x20 || c == 0x7f ? ' ' : ch);
+    }
+    if (!intake::is_valid_utf8(out))
+        for (char& ch : out)
+            if (static_cast<unsigned char>(ch) >= 0x80) ch = '?';
+    if (out.size() > max) {
+        std::size_t cut = max;
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+        out.resize(cut);
+    }
+    return out;
+}
+
+}  // namespace
+
+result<std::optional<delivery_report>> twilio_delivery(const form_params& params) {
+    const auto get = [&](std::string_view name) -> std::string_view {
+        for (const auto& p : params)
+            if (p.first == name) return p.second;
+        return {};
+    };
+    const std::string_view sid = get("MessageSid");
+    if (sid.empty()) return make_error("invalid_value", "MessageSid is missing", "MessageSid");
+    const std::string_view status = get("MessageStatus");
+    if (status.empty()) return make_error("invalid_value", "MessageStatus is missing", "MessageStatus");
+    if (!intake::is_valid_utf8(sid))
+        return make_error("invalid_utf8", "MessageSid is not valid UTF-8", "MessageSid");
+    delivery_report r;
+    r.provider_message_id = std::string(sid);
+    if (status == "delivered") {
+        r.delivered = true;
+        return std::optional<delivery_report>(std::move(r));
+    }
+    if (status != "undelivered" && status != "failed") return std::optional<delivery_report>{};
+    const std::string_view code = get("ErrorCode");
+    r.error = bounded_reason(code.empty() ? fmt::format("Twilio status {}", status)
+                                          : fmt::format("Twilio error {}", code));
+    return std::optional<delivery_report>(std::move(r));
+}
+
+result<std::optional<delivery_report>> android_delivery(std::string_view body) {
+    auto parsed = detail::parse_json_object(body);
+    if (!parsed) return std::move(parsed).err();
+    const boost::json::object& env = *parsed;
+    auto event = required_string(env, "event", "event", false);
+    if (!event) return std::move(event).err();
+    const bool delivered = *event == "sms:delivered";
+    if (!delivered && *event != "sms:failed") return std::optional<delivery_report>{};
+
+    const auto* payload_v = env.if_contains("payload");
+    if (payload_v == nullptr || payload_v->is_null()) return invalid("payload", "is missing");
+    if (!payload_v->is_object()) return invalid("payload", "must be an object");
+    const boost::json::object& payload = payload_v->as_object();
+    auto id = required_string(payload, "messageId", "payload.messageId", true);
+    if (!id) return std::move(id).err();
+    delivery_report r;
+    r.provider_message_id = std::move(*id);
+    r.delivered = delivered;
+    if (!delivered) {
+        auto reason = optional_string(payload, "reason", "payload.reason");
+        if (!reason) return std::move(reason).err();
+        r.error = bounded_reason(reason->empty() ? std::string("the gateway reported a failure")
+                                                 : "the gateway reported: " + *reason);
+    }
+    return std::optional<delivery_report>(std::move(r));
+}
+
 std::string twiml_response(std::string_view reply) {
     constexpr std::string_view prolog = R"(<?xml version="1.0" encoding="UTF-8"?>)";
     std::string out(prolog);

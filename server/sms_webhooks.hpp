@@ -15,6 +15,12 @@
 // bytes followed by the X-Timestamp value); the timestamp (Unix seconds) must
 // be within the tolerance of now.
 //
+// Delivery reports of messages we sent come on their own route from Twilio
+// (POST /webhooks/sms/twilio/status, the StatusCallback of each message,
+// signed like the inbound webhook over that URL) and as events
+// "sms:delivered" / "sms:failed" on the Android gateway's webhook (signed
+// like its inbound events).
+//
 // Generic gateways (POST application/json, headers X-Hotline-Timestamp and
 // X-Hotline-Signature): signature = "sha256=" + lowercase hex
 // HMAC-SHA256(shared secret, timestamp + "." + raw body); timestamp in Unix
@@ -78,6 +84,32 @@ result<std::optional<gateway_message>> android_message(std::string_view body);
 
 // Generic: {"id","from","to","text"}. Errors as above.
 result<gateway_message> generic_message(std::string_view body);
+
+// What became of a message we sent (storage::record_delivery).
+struct delivery_report {
+    std::string provider_message_id;  // the gateway's id of the message (send_result::provider_message_id)
+    bool delivered = false;           // false: not delivered, for good
+    // Why not, for logs and the outbox row: the gateway's error code or
+    // reason ("Twilio error 30003"), at most 200 bytes of valid UTF-8;
+    // empty when delivered.
+    std::string error;
+};
+
+// Twilio's status callback: MessageSid, MessageStatus, ErrorCode (other
+// parameters ignored). "delivered" -> delivered; "undelivered" and "failed"
+// -> not delivered, error "Twilio error <ErrorCode>" (or "Twilio status
+// <status>" without a code); any other status (queued, sending, sent, read,
+// ...) -> std::nullopt: acknowledged and ignored. Errors (`invalid_value`,
+// field = parameter): MessageSid or MessageStatus missing or empty.
+result<std::optional<delivery_report>> twilio_delivery(const form_params& params);
+
+// The Android gateway's events "sms:delivered" and "sms:failed": the
+// envelope as for android_message, payload {"messageId", "phoneNumber",
+// "deliveredAt" | "failedAt", "reason" (sms:failed)}. For sms:failed the
+// error is "the gateway reported: <reason>". std::nullopt for any other
+// event. Errors: `malformed_json`, `invalid_value` naming the field
+// (payload.messageId missing or empty, a member of the wrong type).
+result<std::optional<delivery_report>> android_delivery(std::string_view body);
 
 // TwiML answer: <?xml version="1.0" encoding="UTF-8"?><Response><Message>…</Message></Response>
 // with the text XML-escaped, or <Response/> when `reply` is empty.

@@ -6,6 +6,7 @@
 #include "storage/detail/json_text.hpp"
 #include "storage/detail/sql.hpp"
 #include "storage/directory.hpp"
+#include "storage/notify.hpp"
 
 namespace hotline::storage::detail {
 
@@ -85,10 +86,12 @@ result<void> insert_event(connection& c, std::int64_t report_id, std::int64_t at
                      report_id, at, kind, data);
 }
 
-// Writes `rows` (already filtered), step 1 of round 0, and the `routed` event.
-result<void> write_assignments(connection& c, std::int64_t report_id, const routing::route_plan& plan,
-                               const std::vector<const routing::planned_assignment*>& rows,
-                               const deadline_policy* deadlines, intake::urgency level, time_point at) {
+// Writes `rows` (already filtered), step 1 of round 0, and the `routed` event;
+// returns what it wrote.
+result<std::vector<written>> write_assignments(connection& c, std::int64_t report_id, const routing::route_plan& plan,
+                                               const std::vector<const routing::planned_assignment*>& rows,
+                                               const deadline_policy* deadlines, intake::urgency level,
+                                               time_point at) {
     const assignment_deadline d = deadline_for(deadlines, level, {}, at);
     std::vector<written> done;
     done.reserve(rows.size());
@@ -97,7 +100,22 @@ result<void> write_assignments(connection& c, std::int64_t report_id, const rout
         if (!id) return std::move(id).err();
         done.push_back({*id, a});
     }
-    return insert_event(c, report_id, to_unix_ms(at), "routed", routed_data(plan.rules_fired, done));
+    if (auto r = insert_event(c, report_id, to_unix_ms(at), "routed", routed_data(plan.rules_fired, done)); !r)
+        return std::move(r).err();
+    return done;
+}
+
+// Each new assignment to a person is told in the same write
+// (storage/notify.hpp); a queue is read, not told. Called once the report's
+// row says where it happened: the text names the place.
+result<void> notify_written(connection& c, const std::vector<written>& done, const deadline_policy* deadlines,
+                            time_point at) {
+    if (!deadlines) return {};
+    for (const auto& w : done) {
+        if (!w.a->contact) continue;
+        if (auto r = notify_assignment(c, w.id, deadlines->notifications, at); !r) return std::move(r).err();
+    }
+    return {};
 }
 
 }  // namespace
@@ -194,7 +212,9 @@ result<void> write_route(connection& c, std::int64_t report_id, const routing_re
     for (const auto& a : plan.assignments) rows.push_back(&a);
     const std::int64_t ms = to_unix_ms(at);
     if (auto r = insert_event(c, report_id, ms, "located", located_data(req.location)); !r) return r;
-    return write_assignments(c, report_id, plan, rows, req.deadlines, level, at);
+    auto done = write_assignments(c, report_id, plan, rows, req.deadlines, level, at);
+    if (!done) return std::move(done).err();
+    return notify_written(c, *done, req.deadlines, at);
 }
 
 result<bool> route_late_location(connection& c, std::int64_t report_id, const routing_request& req, time_point at) {
@@ -242,8 +262,8 @@ result<bool> route_late_location(connection& c, std::int64_t report_id, const ro
             rows.push_back(&a);
         }
     }
-    if (auto r = write_assignments(c, report_id, *plan, rows, req.deadlines, cls->level, at); !r)
-        return std::move(r).err();
+    auto done = write_assignments(c, report_id, *plan, rows, req.deadlines, cls->level, at);
+    if (!done) return std::move(done).err();
 
     if (reaches_contact(*plan)) {
         // Queue entries a fallback made were stand-ins for a person; a rule's
@@ -264,6 +284,7 @@ result<bool> route_late_location(connection& c, std::int64_t report_id, const ro
                            report_id, loc.commune_code, loc.province_code);
         !r)
         return std::move(r).err();
+    if (auto r = notify_written(c, *done, req.deadlines, at); !r) return std::move(r).err();
     return true;
 }
 

@@ -33,6 +33,7 @@
 #include "routing/escalation.hpp"
 #include "routing/locate.hpp"
 #include "routing/rules.hpp"
+#include "storage/notify.hpp"
 #include "storage/sqlite.hpp"
 
 namespace hotline::storage {
@@ -45,6 +46,10 @@ struct deadline_policy {
     routing::ack_policy ack;
     routing::escalation_policy escalation = routing::escalation_policy::defaults();
     routing::holiday_calendar calendar;
+    // Who is told about new assignments and reminders, and how
+    // (storage/notify.hpp). Its sms_channel empty and webhooks disabled:
+    // nothing is sent.
+    notification_policy notifications;
 };
 
 // What the server worked out before the write: where the report happened
@@ -54,8 +59,9 @@ struct deadline_policy {
 // deadline (ack_due_at: created + the wait of its ladder step, by default the
 // urgency's ack limit) and its reminder time, and a new report its legal
 // clocks (action_due_at on the emergency_12h track, plan_due_at on the
-// standard_5wd track, which a report without a classification is on); null:
-// no deadlines.
+// standard_5wd track, which a report without a classification is on), and
+// every assignment to a contact its notifications (storage/notify.hpp, by
+// deadlines->notifications); null: no deadlines, no notifications.
 struct routing_request {
     routing::location_result location;
     const routing::routing_policy* policy = nullptr;

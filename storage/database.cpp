@@ -16,6 +16,7 @@
 #include "storage/detail/phone_column.hpp"
 #include "storage/detail/sms_receive.hpp"
 #include "storage/detail/sql.hpp"
+#include "storage/legal_clocks.hpp"
 
 namespace hotline::storage {
 
@@ -574,7 +575,12 @@ void database::override_classification(classification_override o, completion<std
                                            id, to_unix_ms(o.at), o.by, override_data(o));
                 !x)
                 return std::move(x).err();
-            return static_cast<std::uint64_t>(c.last_insert_rowid());
+            const auto event_id = static_cast<std::uint64_t>(c.last_insert_rowid());
+            if (o.deadlines) {
+                if (auto x = reapply_deadlines(c, id, o.level, o.track, *o.deadlines, o.at); !x)
+                    return std::move(x).err();
+            }
+            return event_id;
         },
         std::move(done));
 }

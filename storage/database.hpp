@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,9 @@ struct classification_override {
     std::string reason;
     std::string by;
     time_point at;
+    // When set, the report's deadlines follow the new classification in the
+    // same write (storage/legal_clocks.hpp reapply_deadlines). Borrowed.
+    const deadline_policy* deadlines = nullptr;
 };
 
 // One `classified` or `classification_overridden` event of a report.
@@ -148,6 +152,18 @@ struct report_status {
 
 template <class T>
 using completion = std::function<void(result<T>)>;
+
+// Starts a database call with a completion and blocks the calling thread
+// until it completes: for command-line tools, benchmarks and tests, never
+// on an I/O thread. `start` is called with the completion,
+// e.g. [&](auto done) { db.write<T>(job, std::move(done)); }.
+template <class T, class Start>
+result<T> wait_for(Start start) {
+    std::promise<result<T>> p;
+    auto f = p.get_future();
+    start([&p](result<T> r) { p.set_value(std::move(r)); });
+    return f.get();
+}
 
 class database {
 public:

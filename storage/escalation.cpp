@@ -8,6 +8,7 @@
 #include "storage/detail/json_text.hpp"
 #include "storage/detail/sql.hpp"
 #include "storage/directory.hpp"
+#include "storage/notify.hpp"
 
 namespace hotline::storage {
 
@@ -178,6 +179,8 @@ result<bool> escalate(connection& c, std::int64_t assignment_id, const assignmen
         auto id = detail::insert_assignment(c, a.report_id, p, d, now);
         if (!id) return std::move(id).err();
         rows.emplace_back(*id, &p);
+        if (p.contact)
+            if (auto n = notify_assignment(c, *id, policy.notifications, now); !n) return std::move(n).err();
     }
     out.assignments += rows.size();
     if (auto x = run_bound(c, "UPDATE assignments SET escalated_at = ?2 WHERE id = ?1 AND escalated_at IS NULL",
@@ -220,7 +223,8 @@ result<void> handle_ack(connection& c, std::int64_t id, time_point now, const de
     return {};
 }
 
-result<void> handle_reminder(connection& c, std::int64_t id, time_point now, due_outcome& out) {
+result<void> handle_reminder(connection& c, std::int64_t id, time_point now, const deadline_policy& policy,
+                             due_outcome& out) {
     auto a = load_assignment(c, id);
     if (!a) return std::move(a).err();
     if (!*a) return {};
@@ -232,13 +236,23 @@ result<void> handle_reminder(connection& c, std::int64_t id, time_point now, due
         !x)
         return std::move(x).err();
     if (c.changes() != 1) return {};
+    // A reminder that falls due with its deadline already past (the server was
+    // down through both) would only arrive beside the breach: the escalation
+    // speaks for it.
+    if ((*a)->ack_due <= ms) {
+        ++out.reminders_skipped;
+        return {};
+    }
     auto report = load_report(c, (*a)->report_id);
     if (!report) return std::move(report).err();
     if (!pending(report->state)) return {};
     ++out.reminders;
     std::string data = "{\"assignment\":" + std::to_string(id) + ",\"step\":" + std::to_string((*a)->step) +
                        ",\"round\":" + std::to_string((*a)->round) + "}";
-    return insert_event(c, (*a)->report_id, ms, "reminder_due", "scheduler", data);
+    if (auto x = insert_event(c, (*a)->report_id, ms, "reminder_due", "scheduler", data); !x) return x;
+    auto sent = notify_assignment(c, id, policy.notifications, now, notification_kind::reminder);
+    if (!sent) return std::move(sent).err();
+    return {};
 }
 
 result<void> handle_legal(connection& c, due_kind kind, std::int64_t report_id, std::int64_t due, time_point now,
@@ -285,7 +299,7 @@ result<due_outcome> run_due(connection& c, time_point now, const deadline_policy
         result<void> r;
         switch (item.kind) {
         case due_kind::ack: r = handle_ack(c, item.id, now, policy, out); break;
-        case due_kind::reminder: r = handle_reminder(c, item.id, now, out); break;
+        case due_kind::reminder: r = handle_reminder(c, item.id, now, policy, out); break;
         case due_kind::action:
         case due_kind::plan: r = handle_legal(c, item.kind, item.id, item.due, now, out); break;
         }

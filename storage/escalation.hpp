@@ -19,7 +19,8 @@
 //     assigned: its roles on duty at `now` in the report's commune, province
 //     or nationally (the directory over the same transaction), a queue when
 //     nobody is (the province's, else the hotline's), each new assignment
-//     with its own deadline from `now`; the report's position moves to that
+//     with its own deadline from `now` and its notifications
+//     (storage/notify.hpp, by policy.notifications); the report's position moves to that
 //     step (an UPDATE guarded by the old position: a step escalates once,
 //     however many of its assignments breach), escalated_at on the breached
 //     assignment, event `escalated` {"from": {"step", "round"}, "to": {"step",
@@ -30,7 +31,10 @@
 //     assignments stay open (anyone assigned may still acknowledge).
 //     Earlier assignments are never closed by escalation.
 //   - a reminder: reminded_at, and event `reminder_due` {"assignment",
-//     "step", "round"} when the report is not acknowledged yet.
+//     "step", "round"} and the reminder's notifications (notify_assignment,
+//     kind reminder) when the report is not acknowledged yet and the
+//     assignment's deadline has not passed (a reminder handled after its
+//     deadline, as after a restart, is only marked: the breach speaks).
 //   - a legal clock: action_breached_at / plan_breached_at, event
 //     `action_breached` / `plan_breached` {"due_at"}.
 // Events carry ids, keys, codes and times only: no names, no phone numbers.
@@ -62,8 +66,9 @@ struct due_outcome {
     std::size_t escalations = 0;      // ladder steps assigned
     std::size_t assignments = 0;      // assignments made by those steps
     std::size_t reminders = 0;        // reminders fallen due
+    std::size_t reminders_skipped = 0;  // fallen due past their deadline: marked, not sent
     std::size_t legal_breaches = 0;   // action / plan clocks breached
-    std::size_t handled() const noexcept { return ack_breaches + reminders + legal_breaches; }
+    std::size_t handled() const noexcept { return ack_breaches + reminders + reminders_skipped + legal_breaches; }
 };
 
 // Handles what is due at `now` (at most `limit` items, oldest first; the

@@ -7,6 +7,7 @@
 #include "storage/detail/json_text.hpp"
 #include "storage/detail/phone_column.hpp"
 #include "storage/detail/sql.hpp"
+#include "storage/notify.hpp"
 
 namespace hotline::storage {
 
@@ -17,10 +18,10 @@ using detail::prepare_bound;
 using detail::run_bound;
 
 // When a live message is due: exactly the expression of the partial index
-// `outbox_due` (migration 2), so that "claim due" and "next due" are index
+// `outbox_due` (migration 7), so that "claim due" and "next due" are index
 // searches, not table scans.
 #define HOTLINE_OUTBOX_DUE "(CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END)"
-#define HOTLINE_OUTBOX_LIVE "state IN ('pending', 'sending')"
+#define HOTLINE_OUTBOX_LIVE "(state = 'pending' OR state = 'sending')"
 
 // last_error is for logs and operators: never the text of a message, never
 // a phone number, and bounded.
@@ -75,12 +76,13 @@ struct stored_message {
     std::string destination;  // decoded
     std::string body;
     std::optional<std::int64_t> report_id;
+    std::optional<std::int64_t> assignment_id;
 };
 
 result<std::optional<stored_message>> load(connection& c, std::uint64_t id) {
     using out = std::optional<stored_message>;
     if (id > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return out{};
-    auto st = prepare_bound(c, "SELECT state, channel, destination, body, report_id FROM outbox WHERE id = ?1",
+    auto st = prepare_bound(c, "SELECT state, channel, destination, body, report_id, assignment_id FROM outbox WHERE id = ?1",
                             static_cast<std::int64_t>(id));
     if (!st) return std::move(st).err();
     auto row = (*st)->step();
@@ -95,6 +97,7 @@ result<std::optional<stored_message>> load(connection& c, std::uint64_t id) {
                                                       : (*st)->column_text(2);
     m.body = (*st)->column_text(3);
     m.report_id = (*st)->column_optional_int64(4);
+    m.assignment_id = (*st)->column_optional_int64(5);
     return out{std::move(m)};
 }
 
@@ -120,8 +123,9 @@ result<std::uint64_t> enqueue_outbox(connection& c, const new_outbox_message& m)
     const std::int64_t at = to_unix_ms(m.created_at);
     if (auto r = run_bound(c,
                            "INSERT INTO outbox (channel, destination, body, segments, report_id, state, attempts, "
-                           "created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)",
-                           m.channel, destination, m.body, m.segments, report, at);
+                           "created_at, next_attempt_at, assignment_id) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6, ?7)",
+                           m.channel, destination, m.body, m.segments, report, at, m.assignment_id);
         !r)
         return std::move(r).err();
     return static_cast<std::uint64_t>(c.last_insert_rowid());
@@ -138,7 +142,7 @@ result<std::vector<outbox_message>> claim_due_outbox(connection& c, time_point n
     {
         auto st = prepare_bound(c,
                                 "SELECT id, channel, destination, body, segments, attempts, report_id, created_at, "
-                                "next_attempt_at FROM outbox WHERE " HOTLINE_OUTBOX_LIVE " AND " HOTLINE_OUTBOX_DUE
+                                "next_attempt_at, assignment_id FROM outbox WHERE " HOTLINE_OUTBOX_LIVE " AND " HOTLINE_OUTBOX_DUE
                                 " <= ?1 ORDER BY " HOTLINE_OUTBOX_DUE ", id LIMIT ?2",
                                 at, limit);
         if (!st) return std::move(st).err();
@@ -158,6 +162,7 @@ result<std::vector<outbox_message>> claim_due_outbox(connection& c, time_point n
             if (auto r = s.column_optional_int64(6)) m.report_id = static_cast<std::uint64_t>(*r);
             m.created_at = from_unix_ms(s.column_int64(7));
             m.next_attempt_at = from_unix_ms(s.column_int64(8));
+            m.assignment_id = s.column_optional_int64(9);
             claimed.push_back(std::move(m));
         }
     }
@@ -174,15 +179,25 @@ result<std::vector<outbox_message>> claim_due_outbox(connection& c, time_point n
     return claimed;
 }
 
-result<void> mark_outbox_sent(connection& c, std::uint64_t id, time_point now) {
+result<void> mark_outbox_sent(connection& c, std::uint64_t id, time_point now,
+                              std::string_view provider_message_id) {
     auto m = load(c, id);
     if (!m) return std::move(m).err();
     if (!*m) return not_found(id);
     if (terminal((*m)->state)) return {};
     const std::int64_t at = to_unix_ms(now);
     const auto row_id = static_cast<std::int64_t>(id);
-    if (auto r = run_bound(c, "UPDATE outbox SET state = 'sent', sent_at = ?2, lease_until = NULL WHERE id = ?1",
-                           row_id, at);
+    std::optional<std::string_view> provider;
+    if (!provider_message_id.empty()) provider = provider_message_id;
+    // The gateway's id is unique per channel (index outbox_by_provider_id). A
+    // gateway that hands out an id twice must not make this verdict fail:
+    // the row would stay claimed and be sent again and again. The second
+    // message then simply has no id, and no delivery report can name it.
+    if (auto r = run_bound(c,
+                           "UPDATE outbox SET state = 'sent', sent_at = ?2, lease_until = NULL, "
+                           "provider_message_id = CASE WHEN ?3 IS NULL OR EXISTS (SELECT 1 FROM outbox "
+                           "WHERE channel = ?4 AND provider_message_id = ?3) THEN NULL ELSE ?3 END WHERE id = ?1",
+                           row_id, at, provider, (*m)->channel);
         !r)
         return r;
     if ((*m)->report_id) {
@@ -208,16 +223,84 @@ result<void> retry_outbox(connection& c, std::uint64_t id, time_point next, cons
                      safe_error(error, (*m)->body, (*m)->destination));
 }
 
-result<void> fail_outbox(connection& c, std::uint64_t id, time_point now, const std::string& error) {
+result<bool> fail_outbox(connection& c, std::uint64_t id, time_point now, const std::string& error) {
     auto m = load(c, id);
     if (!m) return std::move(m).err();
     if (!*m) return not_found(id);
-    if (terminal((*m)->state)) return {};
-    return run_bound(c,
-                     "UPDATE outbox SET state = 'failed', failed_at = ?2, lease_until = NULL, last_error = ?3 "
-                     "WHERE id = ?1",
-                     static_cast<std::int64_t>(id), to_unix_ms(now),
-                     safe_error(error, (*m)->body, (*m)->destination));
+    if (terminal((*m)->state)) return false;
+    if (auto r = run_bound(c,
+                           "UPDATE outbox SET state = 'failed', failed_at = ?2, lease_until = NULL, last_error = ?3 "
+                           "WHERE id = ?1",
+                           static_cast<std::int64_t>(id), to_unix_ms(now),
+                           safe_error(error, (*m)->body, (*m)->destination));
+        !r)
+        return std::move(r).err();
+    if (!(*m)->assignment_id) return false;
+    return on_notification_failed(c, id, now);
+}
+
+std::string_view to_string(delivery_status s) noexcept {
+    return s == delivery_status::delivered ? "delivered" : "undelivered";
+}
+
+result<std::optional<delivery_record>> record_delivery(connection& c, std::string_view channel,
+                                                       std::string_view provider_message_id,
+                                                       delivery_status status, time_point now,
+                                                       const std::string& error) {
+    using out = std::optional<delivery_record>;
+    if (provider_message_id.empty()) return out{};
+    delivery_record d;
+    bool first = false;
+    std::string body, destination;
+    {
+        auto st = prepare_bound(c,
+                                "SELECT id, report_id, assignment_id, delivery, body, destination FROM outbox "
+                                "WHERE channel = ?1 AND provider_message_id = ?2",
+                                channel, provider_message_id);
+        if (!st) return std::move(st).err();
+        auto row = (*st)->step();
+        if (!row) return std::move(row).err();
+        if (*row == step_result::done) return out{};
+        const statement& s = **st;
+        d.outbox_id = static_cast<std::uint64_t>(s.column_int64(0));
+        if (auto r = s.column_optional_int64(1)) d.report_id = static_cast<std::uint64_t>(*r);
+        d.assignment_id = s.column_optional_int64(2);
+        first = s.column_is_null(3);
+        if (first && status == delivery_status::undelivered && !error.empty()) {
+            body = s.column_text(4);
+            destination = detail::is_sms_channel(channel) ? detail::decode_phone(s.column_text_view(5))
+                                                          : s.column_text(5);
+        }
+    }
+    if (!first) return out{std::move(d)};
+    const std::int64_t at = to_unix_ms(now);
+    const auto row_id = static_cast<std::int64_t>(d.outbox_id);
+    const std::string_view kind = to_string(status);
+    std::optional<std::string> stored_error;
+    if (status == delivery_status::undelivered && !error.empty()) stored_error = safe_error(error, body, destination);
+    // Guarded by delivery IS NULL: the first report wins, whatever comes later.
+    if (auto r = run_bound(c,
+                           "UPDATE outbox SET delivery = ?2, delivery_at = ?3, last_error = COALESCE(?4, last_error) "
+                           "WHERE id = ?1 AND delivery IS NULL",
+                           row_id, kind, at, stored_error);
+        !r)
+        return std::move(r).err();
+    if (c.changes() != 1) return out{std::move(d)};
+    d.recorded = true;
+    if (d.report_id) {
+        if (auto r = run_bound(c,
+                               "INSERT INTO events (report_id, at, kind, actor, data) VALUES "
+                               "(?1, ?2, ?3, 'outbox', json_object('outbox_id', ?4, 'channel', ?5))",
+                               static_cast<std::int64_t>(*d.report_id), at, kind, row_id, channel);
+            !r)
+            return std::move(r).err();
+    }
+    if (status == delivery_status::undelivered && d.assignment_id) {
+        auto moved = on_notification_failed(c, d.outbox_id, now);
+        if (!moved) return std::move(moved).err();
+        d.deadline_moved = *moved;
+    }
+    return out{std::move(d)};
 }
 
 result<std::optional<time_point>> next_outbox_due(connection& c) {

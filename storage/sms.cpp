@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "intake/sms.hpp"
 #include "storage/detail/phone_column.hpp"
 #include "storage/detail/sms_receive.hpp"
 #include "storage/detail/sql.hpp"
+#include "storage/escalation.hpp"
+#include "storage/officers.hpp"
 #include "storage/outbox.hpp"
 
 namespace hotline::storage {
@@ -46,13 +50,20 @@ std::string_view to_name(intake::sms_reply r) noexcept {
     case intake::sms_reply::location_added: return "location_added";
     case intake::sms_reply::detail_added: return "detail_added";
     case intake::sms_reply::opted_out: return "opted_out";
+    case intake::sms_reply::ack_done: return "ack_done";
+    case intake::sms_reply::ack_already: return "ack_already";
+    case intake::sms_reply::ack_superseded: return "ack_superseded";
+    case intake::sms_reply::ack_not_allowed: return "ack_not_allowed";
+    case intake::sms_reply::ack_unknown_code: return "ack_unknown_code";
     }
     return "none";
 }
 
 std::optional<intake::sms_reply> parse_reply(std::string_view s) noexcept {
     for (auto r : {intake::sms_reply::none, intake::sms_reply::received_ask_location, intake::sms_reply::received,
-                   intake::sms_reply::location_added, intake::sms_reply::detail_added, intake::sms_reply::opted_out})
+                   intake::sms_reply::location_added, intake::sms_reply::detail_added, intake::sms_reply::opted_out,
+                   intake::sms_reply::ack_done, intake::sms_reply::ack_already, intake::sms_reply::ack_superseded,
+                   intake::sms_reply::ack_not_allowed, intake::sms_reply::ack_unknown_code})
         if (to_name(r) == s) return r;
     return std::nullopt;
 }
@@ -143,6 +154,77 @@ result<std::optional<std::string>> tracking_code_of(connection& c, std::uint64_t
     return out{(*st)->column_text(0)};
 }
 
+// What an officer's "OK <code>" for report `report_id` comes to: the
+// assignment to acknowledge (see sms.hpp), or why there is none.
+struct ack_plan {
+    intake::sms_reply reply = intake::sms_reply::ack_not_allowed;
+    std::optional<std::int64_t> assignment;
+};
+
+result<ack_plan> plan_acknowledgement(connection& c, std::int64_t report_id, std::int64_t contact_id,
+                                      time_point at) {
+    struct row {
+        std::int64_t id = 0;
+        std::optional<std::int64_t> contact;
+        std::string state;
+    };
+    std::vector<row> rows;
+    {
+        auto st = prepare_bound(c,
+                                "SELECT id, contact_id, state FROM assignments WHERE report_id = ?1 "
+                                "ORDER BY created_at, id",
+                                report_id);
+        if (!st) return std::move(st).err();
+        auto walked = detail::for_each_row(**st, [&](const statement& s) -> result<void> {
+            rows.push_back(row{s.column_int64(0), s.column_optional_int64(1), s.column_text(2)});
+            return {};
+        });
+        if (!walked) return std::move(walked).err();
+    }
+    // Open ones first; otherwise what became of the contact's own
+    // assignment, else of one it could have acknowledged as a colleague.
+    std::optional<std::int64_t> own, colleague;
+    std::optional<std::string> own_closed, colleague_closed;
+    for (const auto& r : rows) {
+        ack_permission p = ack_permission::assignee;
+        if (r.contact != contact_id) {
+            auto may = may_acknowledge(c, r.id, contact_id, at);
+            if (!may) return std::move(may).err();
+            p = *may;
+        }
+        if (p == ack_permission::refused) continue;
+        const bool mine = p == ack_permission::assignee;
+        if (r.state == "open") {
+            if (mine && !own) own = r.id;
+            if (!mine && !colleague) colleague = r.id;
+        } else if (mine && !own_closed) {
+            own_closed = r.state;
+        } else if (!mine && (!colleague_closed || r.state == "acknowledged")) {
+            colleague_closed = r.state;
+        }
+    }
+    ack_plan out;
+    const auto closed_reply = [](const std::string& state) {
+        return state == "acknowledged" ? intake::sms_reply::ack_already : intake::sms_reply::ack_superseded;
+    };
+    if (own || colleague) {
+        out.reply = intake::sms_reply::ack_done;
+        out.assignment = own ? own : colleague;
+    } else if (own_closed) {
+        out.reply = closed_reply(*own_closed);
+    } else if (colleague_closed) {
+        out.reply = closed_reply(*colleague_closed);
+    }
+    return out;
+}
+
+std::string upper_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& ch : out)
+        if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+    return out;
+}
+
 }  // namespace
 
 namespace detail {
@@ -183,6 +265,8 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
     std::optional<std::int64_t> report_id;
     std::string code;  // ungrouped
     std::optional<std::int64_t> contact_id;
+    std::optional<std::int64_t> ack_assignment;     // officer_acknowledge: what to acknowledge
+    sms_reply ack_reply = sms_reply::none;          // and what came of it, replied or not
 
     switch (decision.action) {
     case sms_action::new_report: {
@@ -208,15 +292,26 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
         break;
     }
     case sms_action::officer_acknowledge: {
+        // From a number that is no active contact: stored, nothing more.
         contact_id = lookup->contact_id;
+        if (!contact_id) break;
+        ack_plan plan;
+        plan.reply = sms_reply::ack_unknown_code;
         if (auto id = codec.decode(command.code)) {
             auto known = tracking_code_of(c, *id);
             if (!known) return std::move(known).err();
             if (*known) {
                 report_id = static_cast<std::int64_t>(*id);
                 code = std::move(**known);
+                auto p = plan_acknowledgement(c, *report_id, *contact_id, m.received_at);
+                if (!p) return std::move(p).err();
+                plan = *p;
             }
         }
+        ack_assignment = plan.assignment;
+        ack_reply = plan.reply;
+        if (decision.reply != sms_reply::none) decision.reply = plan.reply;
+        out.decision = decision;
         break;
     }
     case sms_action::opt_out: break;
@@ -224,7 +319,9 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
 
     if (!code.empty()) out.tracking_code = intake::tracking_codec::grouped(code);
     if (decision.reply != sms_reply::none) {
-        out.reply_text = intake::sms_reply_text(decision.reply, out.tracking_code);
+        const std::string shown =
+            decision.reply == sms_reply::ack_unknown_code ? upper_ascii(command.code) : out.tracking_code;
+        out.reply_text = intake::sms_reply_text(decision.reply, shown);
         out.reply_segments = intake::measure_sms(out.reply_text).segments;
     }
     if (!o.outbox_channel.empty() && !out.reply_text.empty()) {
@@ -326,15 +423,23 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
         break;
     }
     case sms_action::officer_acknowledge: {
-        if (report_id) {
+        if (report_id && contact_id) {
             if (auto r = run_bound(c,
                                    "INSERT INTO events (report_id, at, kind, actor, data) VALUES (?1, ?2, "
                                    "'acknowledgement_received', ?3, "
-                                   "json_object('contact_id', ?4, 'sms_message_id', ?5))",
+                                   "json_object('contact_id', ?4, 'sms_message_id', ?5, 'outcome', ?6))",
                                    *report_id, at, "contact:" + std::to_string(*contact_id), *contact_id,
-                                   message_id);
+                                   message_id, to_name(ack_reply));
                 !r)
                 return std::move(r).err();
+        }
+        if (ack_assignment) {
+            auto done = acknowledge(c, acknowledgement{*ack_assignment, *contact_id, "sms", m.received_at});
+            // The plan read the assignment in this same transaction: any
+            // refusal now is a broken invariant, and fails the write.
+            if (!done) return failure("sms acknowledgement failed: " + done.err().message);
+            out.acknowledged_assignment = static_cast<std::uint64_t>(*ack_assignment);
+            out.in_time = done->in_time;
         }
         break;
     }

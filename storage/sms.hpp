@@ -55,6 +55,10 @@ struct sms_outcome {
     int reply_segments = 0;
     std::optional<std::uint64_t> outbox_id;      // the reply's outbox row, when it went there
     std::optional<std::uint64_t> contact_id;     // officer_acknowledge: the contact who wrote
+    // officer_acknowledge: the assignment this message acknowledged (not
+    // kept for a replay, which acknowledges nothing), and whether in time.
+    std::optional<std::uint64_t> acknowledged_assignment;
+    bool in_time = false;
     bool replayed = false;
 };
 
@@ -76,9 +80,23 @@ struct sms_outcome {
 //   - add_detail: the report's text stays as received; event `detail_added`
 //     with data {"text": body, "sms_message_id": id}.
 //   - opt_out: the number is opted out (for good; nothing re-enables it yet).
-//   - officer_acknowledge: when the code decodes to an existing report, an
-//     event `acknowledgement_received` on it, actor "contact:<id>", data
-//     {"contact_id": id, "sms_message_id": id}; no report is created.
+//   - officer_acknowledge: never a report. From a number that is no active
+//     contact: stored and ignored (no event, no reply, contact_id null).
+//     From a contact, when the code decodes to an existing report: an event
+//     `acknowledgement_received` on it, actor "contact:<id>", data
+//     {"contact_id": id, "sms_message_id": id, "outcome": reply kind}, and
+//     the acknowledgement itself through storage::acknowledge (channel
+//     "sms", at m.received_at) in the same write. The assignment
+//     acknowledged is, among the report's open assignments the contact may
+//     acknowledge (storage/officers.hpp may_acknowledge), the earliest
+//     created it is the assignee of, else the earliest of a colleague's.
+//     The reply (when decide_sms allows one) says what came of it:
+//     ack_done; when none is open, by the contact's own assignment (else one
+//     it could have acknowledged as a colleague): ack_already when that was
+//     acknowledged, ack_superseded when somebody else had the report first;
+//     ack_not_allowed when the contact may acknowledge none of the report's
+//     assignments; ack_unknown_code when the code names no report (the code
+//     as typed, upper case, in the text).
 // The reply is intake::sms_reply_text(decision.reply, grouped code) with its
 // segment count; it goes to the outbox (destination m.from, report_id set)
 // when sms_options::outbox_channel is set. Events are dated m.received_at;

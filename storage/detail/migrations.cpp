@@ -363,8 +363,74 @@ CREATE INDEX reports_plan_due ON reports (plan_due_at)
     WHERE plan_due_at IS NOT NULL AND plan_met_at IS NULL AND plan_breached_at IS NULL;
 )sql";
 
-constexpr std::array<std::string_view, 6> all = {migration_1, migration_2, migration_3, migration_4, migration_5,
-                                                 migration_6};
+// Notifications and acknowledgement (issue 6). The outbox is rebuilt with
+// its checks written as comparisons (every routed report now adds a row) and
+// learns which assignment a message notifies, the gateway's id for the sent
+// message (delivery reports name it) and what the gateway reported about
+// delivery. The live-message predicate of `outbox_due` is spelt with OR;
+// queries must spell it the same way for SQLite to use the index.
+// Officers' API tokens are kept as hashes only; acknowledgement links are
+// rows so that one can be used once and expire.
+constexpr std::string_view migration_7 = R"sql(
+CREATE TABLE outbox_v7 (
+    id                  INTEGER PRIMARY KEY,
+    channel             TEXT    NOT NULL,
+    destination         TEXT    NOT NULL,
+    body                TEXT    NOT NULL,
+    segments            INTEGER NOT NULL CHECK (segments >= 0),
+    report_id           INTEGER REFERENCES reports (id),
+    state               TEXT    NOT NULL
+                        CHECK (state = 'pending' OR state = 'sending' OR state = 'sent' OR state = 'failed'),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL,
+    next_attempt_at     INTEGER NOT NULL,
+    lease_until         INTEGER CHECK (state <> 'sending' OR lease_until IS NOT NULL),
+    sent_at             INTEGER,
+    failed_at           INTEGER,
+    last_error          TEXT,
+    assignment_id       INTEGER REFERENCES assignments (id),
+    provider_message_id TEXT,
+    delivery            TEXT    CHECK (delivery = 'delivered' OR delivery = 'undelivered'),
+    delivery_at         INTEGER
+) STRICT;
+
+INSERT INTO outbox_v7 (id, channel, destination, body, segments, report_id, state, attempts, created_at,
+                       next_attempt_at, lease_until, sent_at, failed_at, last_error)
+SELECT id, channel, destination, body, segments, report_id, state, attempts, created_at,
+       next_attempt_at, lease_until, sent_at, failed_at, last_error
+FROM outbox;
+
+DROP TABLE outbox;
+ALTER TABLE outbox_v7 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (
+    (CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END), id
+) WHERE state = 'pending' OR state = 'sending';
+CREATE INDEX outbox_by_assignment ON outbox (assignment_id) WHERE assignment_id IS NOT NULL;
+CREATE UNIQUE INDEX outbox_by_provider_id ON outbox (channel, provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+
+CREATE TABLE officer_tokens (
+    id         INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL REFERENCES contacts (id),
+    token_hash BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    label      TEXT,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+) STRICT;
+
+CREATE TABLE ack_links (
+    id            INTEGER PRIMARY KEY,
+    assignment_id INTEGER NOT NULL REFERENCES assignments (id),
+    contact_id    INTEGER NOT NULL REFERENCES contacts (id),
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    used_at       INTEGER
+) STRICT;
+CREATE INDEX ack_links_by_assignment ON ack_links (assignment_id);
+)sql";
+
+constexpr std::array<std::string_view, 7> all = {migration_1, migration_2, migration_3, migration_4, migration_5,
+                                                 migration_6, migration_7};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);

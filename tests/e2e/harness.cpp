@@ -3,6 +3,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -28,6 +29,10 @@ namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
 server_process::server_process(const fs::path& dir, const std::string& extra_toml)
+    : server_process(dir, extra_toml, {}) {}
+
+server_process::server_process(const fs::path& dir, const std::string& extra_toml,
+                               const std::vector<std::string>& extra_args)
     : dir_(dir), db_(dir / "hotline.db"), log_(dir / "server.log") {
     const fs::path config = dir / "hotline.toml";
     const fs::path port_file = dir / "port";
@@ -39,6 +44,7 @@ server_process::server_process(const fs::path& dir, const std::string& extra_tom
     const std::string binary = HOTLINE_BINARY;
     std::vector<std::string> args{binary,      "serve",       "--config", config.string(), "--listen",
                                   "127.0.0.1:0", "--db",       db_.string(), "--port-file", port_file.string()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -218,6 +224,40 @@ cli_result run_cli(const temp_dir& dir, const std::string& args, const std::stri
     r.out = file_text(out);
     r.err = file_text(err);
     return r;
+}
+
+std::vector<std::string> db_rows(const fs::path& db_path, const std::string& sql,
+                                 const std::vector<std::string>& params) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(db);
+        throw std::runtime_error("cannot open " + db_path.string());
+    }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+        const std::string message = sqlite3_errmsg(db);
+        sqlite3_close(db);
+        throw std::runtime_error("SQL error: " + message + " in: " + sql);
+    }
+    for (std::size_t i = 0; i < params.size(); ++i)
+        sqlite3_bind_text(st, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
+    std::vector<std::string> out;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        std::string row;
+        for (int i = 0; i < sqlite3_column_count(st); ++i) {
+            if (i) row += "|";
+            const auto* v = sqlite3_column_text(st, i);
+            row += v ? reinterpret_cast<const char*>(v) : "-";
+        }
+        out.push_back(std::move(row));
+    }
+    const std::string message = rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (!message.empty()) throw std::runtime_error("SQL error: " + message + " in: " + sql);
+    return out;
 }
 
 std::vector<boost::json::object> json_lines(const std::string& text) {

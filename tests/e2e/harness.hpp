@@ -35,6 +35,10 @@ public:
     // `extra_toml` is appended to the generated config (sections allowed
     // except [storage], which the harness writes itself).
     explicit server_process(const fs::path& dir, const std::string& extra_toml = "");
+    // The same with more flags for `hotline serve` after the harness's own,
+    // e.g. {"--clock-start", "2026-12-02T09:00:00+07:00"}. Each start in the
+    // same directory appends to the same log file.
+    server_process(const fs::path& dir, const std::string& extra_toml, const std::vector<std::string>& extra_args);
     ~server_process();
     server_process(const server_process&) = delete;
     server_process& operator=(const server_process&) = delete;
@@ -121,6 +125,12 @@ struct cli_result {
 // Runs `hotline ARGS` (split as the shell splits them) to its end, `input`
 // on its stdin, stdout and stderr kept apart in files under `dir`.
 cli_result run_cli(const temp_dir& dir, const std::string& args, const std::string& input = "");
+
+// The rows of `sql` on the database file, opened read-only, with `params`
+// bound as text to ?1, ?2, ...; each row's columns joined by "|", NULL as
+// "-". Throws std::runtime_error on an SQL error.
+std::vector<std::string> db_rows(const fs::path& db, const std::string& sql,
+                                 const std::vector<std::string>& params = {});
 
 // Each line of `text` as a JSON object; throws on a line that is not one.
 std::vector<boost::json::object> json_lines(const std::string& text);

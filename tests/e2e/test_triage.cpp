@@ -182,7 +182,10 @@ TEST_CASE("triage: an operator overrides the classification with a new event") {
         CHECK(created.at("track").as_string() == "emergency_12h");
 
         const auto after = events_in_file(srv.db_path(), code);
-        REQUIRE(after.size() == 5);
+        // The override, then the deadlines following it (high: 1 hour instead of 15 minutes).
+        REQUIRE(after.size() == 6);
+        CHECK(after[5].kind == "deadlines_changed");
+        CHECK(json::parse(after[5].data).as_object().at("urgency").as_string() == "high");
         CHECK(after[1].id == before[1].id);
         CHECK(after[1].kind == "classified");
         CHECK(after[1].data == before[1].data);
@@ -226,7 +229,8 @@ TEST_CASE("triage: an operator overrides the classification with a new event") {
         REQUIRE(g.status == 200);
         CHECK(body_of(g).at("current").at("track").as_string() == "emergency_12h");
         CHECK(body_of(g).at("history").as_array().size() == 3);
-        CHECK(events_in_file(srv.db_path(), code).size() == 6);
+        // One event more: the same urgency and track leave the deadlines as they were.
+        CHECK(events_in_file(srv.db_path(), code).size() == 7);
     }
 }
 

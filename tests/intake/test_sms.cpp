@@ -345,6 +345,11 @@ const char* name_of(sms_reply r) {
     case sms_reply::location_added: return "location_added";
     case sms_reply::detail_added: return "detail_added";
     case sms_reply::opted_out: return "opted_out";
+    case sms_reply::ack_done: return "ack_done";
+    case sms_reply::ack_already: return "ack_already";
+    case sms_reply::ack_superseded: return "ack_superseded";
+    case sms_reply::ack_not_allowed: return "ack_not_allowed";
+    case sms_reply::ack_unknown_code: return "ack_unknown_code";
     }
     return "?";
 }
@@ -401,12 +406,14 @@ TEST_CASE("decide_sms: the rules and their order") {
         {"opt-out over the rate", busy(fresh, 20), stop, false, normal, a::opt_out, r::none, true},
 
         // Officer acknowledgements.
-        {"ack from a contact", contact(fresh), ack, false, normal, a::officer_acknowledge, r::none, false},
-        {"ack from a contact beats the window", contact(with_open_report(1min, true)), ack, false, normal, a::officer_acknowledge, r::none, false},
+        // The store replaces ack_done by the outcome; strangers are ignored.
+        {"ack from a contact", contact(fresh), ack, false, normal, a::officer_acknowledge, r::ack_done, false},
+        {"ack from a contact beats the window", contact(with_open_report(1min, true)), ack, false, normal, a::officer_acknowledge, r::ack_done, false},
         {"ack from a contact over the rate", contact(busy(fresh, 25)), ack, false, normal, a::officer_acknowledge, r::none, true},
-        {"ack from a stranger is a report", fresh, ack, false, normal, a::new_report, r::received_ask_location, false},
-        {"ack from a stranger in the window is detail", with_open_report(1min, false), ack, false, normal, a::add_detail, r::detail_added, false},
-        {"ack from a stranger in the window, location", with_open_report(1min, true), ack, false, normal, a::add_location, r::location_added, false},
+        {"ack from an opted-out contact", opted_out(contact(fresh)), ack, false, normal, a::officer_acknowledge, r::none, false},
+        {"ack from a stranger is ignored, not a report", fresh, ack, false, normal, a::officer_acknowledge, r::none, false},
+        {"ack from a stranger in the window is not detail", with_open_report(1min, false), ack, false, normal, a::officer_acknowledge, r::none, false},
+        {"ack from a stranger in the window, not location", with_open_report(1min, true), ack, false, normal, a::officer_acknowledge, r::none, false},
 
         // Opted-out senders: still stored, never answered.
         {"opted out: new report, no reply", opted_out(fresh), text, false, normal, a::new_report, r::none, false},
@@ -454,6 +461,11 @@ TEST_CASE("sms_reply_text: plain GSM-7, one segment, with the code") {
         {sms_reply::location_added, true},
         {sms_reply::detail_added, true},
         {sms_reply::opted_out, false},
+        {sms_reply::ack_done, true},
+        {sms_reply::ack_already, true},
+        {sms_reply::ack_superseded, true},
+        {sms_reply::ack_not_allowed, true},
+        {sms_reply::ack_unknown_code, true},
     };
     std::vector<std::string> texts;
     for (const auto& r : rows) {

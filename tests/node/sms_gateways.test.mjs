@@ -267,7 +267,7 @@ test('Android gateway: stale timestamps and wrong keys are refused, other events
   assert.equal((await postAndroid(body, { timestamp: Math.floor(Date.now() / 1000) - 3600 })).status, 403);
   assert.equal((await postAndroid(body, { key: 'wrong' })).status, 403);
   assert.equal(srv.sql("SELECT count(*) FROM sms_messages WHERE provider_message_id = 'stale-1'"), '0');
-  const other = JSON.stringify({ id: 'evt-2', webhookId: 'w', event: 'sms:delivered', deviceId: 'd', payload: {} });
+  const other = JSON.stringify({ id: 'evt-2', webhookId: 'w', event: 'sms:sent', deviceId: 'd', payload: {} });
   const r = await postAndroid(other);
   assert.equal(r.status, 200);
   assert.equal(r.json.status, 'ignored');

@@ -647,3 +647,68 @@ reminder_fraction = 0.75
     };
     check_refused(bad, {}, false);
 }
+
+TEST_CASE("config: Twilio sending and [notifications]") {
+    const auto c = load_text(R"(
+[sms.twilio]
+auth_tokens = ["tok-1", "tok-2"]
+account_sid = "AC0123456789abcdef0123456789abcdef"
+from = "+84912345678"
+api_base_url = "http://127.0.0.1:9999/"
+[sms.android]
+send_url = "http://192.168.1.20:8080/messages"
+[notifications]
+sms_channel = "android_sms"
+ack_link_lifetime_min = 90
+webhook_signing_secret = "whsec-0123456789"
+)");
+    REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.err().message));
+    CHECK(c->twilio_account_sid == "AC0123456789abcdef0123456789abcdef");
+    CHECK(c->twilio_from == "+84912345678");
+    CHECK(c->twilio_api_base_url == "http://127.0.0.1:9999");  // trailing slash dropped
+    CHECK(c->notify_sms_channel == "android_sms");
+    CHECK(c->ack_link_lifetime == std::chrono::minutes(90));
+    CHECK(c->webhook_signing_secret == "whsec-0123456789");
+
+    const auto service = load_text(R"(
+[sms.twilio]
+auth_tokens = ["tok"]
+account_sid = "ACx1"
+from = "MG0123456789abcdef"
+[notifications]
+sms_channel = "twilio_sms"
+)");
+    REQUIRE_MESSAGE(service.has_value(), (service ? "" : service.err().message));
+    CHECK(service->twilio_from == "MG0123456789abcdef");
+    CHECK(service->notify_sms_channel == "twilio_sms");
+    CHECK(service->twilio_api_base_url == "https://api.twilio.com");
+}
+
+TEST_CASE("config: Twilio sending and [notifications] errors name the key") {
+    const refused wrong[] = {
+        {"[sms.twilio]\naccount_sid = \"SK123\"\n", "sms.twilio.account_sid"},
+        {"[sms.twilio]\naccount_sid = \"AC 12\"\n", "sms.twilio.account_sid"},
+        {"[sms.twilio]\naccount_sid = 12\n", "sms.twilio.account_sid"},
+        {"[sms.twilio]\nfrom = \"0912345678\"\n", "sms.twilio.from"},
+        {"[sms.twilio]\nfrom = \"+84 912 345 678\"\n", "sms.twilio.from"},
+        {"[sms.twilio]\nfrom = \"MG\"\n", "sms.twilio.from"},
+        {"[sms.twilio]\napi_base_url = \"api.twilio.com\"\n", "sms.twilio.api_base_url"},
+        {"[notifications]\nsms_channel = \"sms\"\n", "notifications.sms_channel"},
+        {"[notifications]\nsms_channel = \"webhook\"\n", "notifications.sms_channel"},
+        {"[notifications]\nack_link_lifetime_min = 0\n", "notifications.ack_link_lifetime_min"},
+        {"[notifications]\nack_link_lifetime_min = 43201\n", "notifications.ack_link_lifetime_min"},
+        {"[notifications]\nack_link_lifetime_min = \"1h\"\n", "notifications.ack_link_lifetime_min"},
+        {"[notifications]\nwebhook_signing_secret = 5\n", "notifications.webhook_signing_secret"},
+        {"[notifications]\nwebhook_secret = \"x\"\n", "notifications.webhook_secret"},
+    };
+    check_refused(wrong);
+
+    // A channel whose sender is not configured, and Twilio half configured.
+    const refused missing[] = {
+        {"[notifications]\nsms_channel = \"twilio_sms\"\n", "notifications.sms_channel"},
+        {"[notifications]\nsms_channel = \"android_sms\"\n", "notifications.sms_channel"},
+        {"[sms.twilio]\nauth_tokens = [\"t\"]\naccount_sid = \"AC1\"\n", "sms.twilio.from"},
+        {"[sms.twilio]\naccount_sid = \"AC1\"\nfrom = \"+84912345678\"\n", "sms.twilio.auth_tokens"},
+    };
+    check_refused(missing);
+}

@@ -20,6 +20,8 @@
 #include <thread>
 
 #include "server/http_client.hpp"
+#include "server/senders.hpp"
+#include "server/sms_webhooks.hpp"
 #include "tests/support/fake_http_server.hpp"
 #include "tests/support/test_certificate.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -137,6 +139,9 @@ struct world {
     temp_dir dir;
     std::unique_ptr<storage::database> db;
     fake_http_server gateway;
+    fake_http_server twilio;
+    fake_http_server webhooks;
+    std::atomic<int> deadline_moves{0};  // on_deadline_moved calls
     std::unique_ptr<server::dispatcher> disp;
     std::thread io;
 
@@ -171,8 +176,17 @@ struct world {
 
     void start(server::dispatcher_options o = default_options(), std::string url = {}) {
         if (url.empty()) url = gateway.url("/messages");
+        if (!o.on_deadline_moved) o.on_deadline_moved = [this] { deadline_moves.fetch_add(1); };
         disp = std::make_unique<server::dispatcher>(ioc, *db, clk, log, o);
         disp->add_sender("android_sms", server::make_android_sender(std::move(url), "sms", "secret", tls));
+        server::twilio_sender_options t;
+        t.api_base_url = twilio.url("");
+        t.account_sid = "AC0123";
+        t.auth_token = "tok";
+        t.from = "+15005550006";
+        t.status_callback_url = "http://127.0.0.1:8080/webhooks/sms/twilio/status";
+        disp->add_sender("twilio_sms", server::make_twilio_sender(std::move(t), tls, log));
+        disp->add_sender("webhook", server::make_webhook_sender("whsec", clk, tls));
         disp->start();
     }
 
@@ -184,10 +198,12 @@ struct world {
     }
 
     std::uint64_t enqueue(std::optional<std::uint64_t> report_id = std::nullopt,
-                          std::optional<time_point> created = std::nullopt, std::string channel = "android_sms") {
+                          std::optional<time_point> created = std::nullopt, std::string channel = "android_sms",
+                          std::optional<std::int64_t> assignment_id = std::nullopt, std::string destination = {}) {
         storage::new_outbox_message m;
         m.channel = std::move(channel);
-        m.destination = std::string(phone);
+        m.destination = destination.empty() ? std::string(phone) : std::move(destination);
+        m.assignment_id = assignment_id;
         m.body = std::string(reply_text);
         m.segments = 1;
         m.report_id = report_id;
@@ -206,6 +222,42 @@ struct world {
         r.secret.salt.fill(7);
         r.secret.hash.fill(9);
         return ok(await<storage::receipt>([&](auto done) { db->insert_report(std::move(r), std::move(done)); })).id;
+    }
+
+    // An open assignment of `report_id` to the hotline queue, due in 15 minutes.
+    std::int64_t insert_assignment(std::uint64_t report_id) {
+        const auto now = to_unix_ms(clk.now());
+        return ok(await<std::int64_t>([&](auto done) {
+            db->write<std::int64_t>(
+                [report_id, now](storage::connection& c) -> result<std::int64_t> {
+                    auto st = c.prepare(
+                        "INSERT INTO assignments (report_id, queue, unit_code, step, reason, state, created_at, "
+                        "ack_due_at) VALUES (?1, 'hotline', 'VN', 1, 'test', 'open', ?2, ?3)");
+                    if (!st) return std::move(st).err();
+                    if (auto b = st->bind(1, static_cast<std::int64_t>(report_id)); !b) return std::move(b).err();
+                    if (auto b = st->bind(2, now); !b) return std::move(b).err();
+                    if (auto b = st->bind(3, now + 15 * 60 * 1000); !b) return std::move(b).err();
+                    if (auto r = st->step(); !r) return std::move(r).err();
+                    return c.last_insert_rowid();
+                },
+                std::move(done));
+        }));
+    }
+
+    // The one value `sql` selects for `id` (?1), as text; "" for NULL.
+    std::string scalar(std::string sql, std::int64_t id) {
+        return ok(await<std::string>([&](auto done) {
+            db->read<std::string>(
+                [sql, id](storage::connection& c) -> result<std::string> {
+                    auto st = c.prepare(sql);
+                    if (!st) return std::move(st).err();
+                    if (auto b = st->bind(1, id); !b) return std::move(b).err();
+                    auto r = st->step();
+                    if (!r) return std::move(r).err();
+                    return st->column_text(0);
+                },
+                std::move(done));
+        }));
     }
 
     storage::outbox_status status(std::uint64_t id) {
@@ -925,6 +977,117 @@ TEST_CASE("http_client: basic_authorization") {
     CHECK(server::basic_authorization("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     CHECK(server::basic_authorization("", "") == "Basic Og==");
     CHECK(server::basic_authorization("sms", "secret") == "Basic c21zOnNlY3JldA==");
+}
+
+}  // TEST_SUITE
+
+// ---- provider ids, the other senders, failures that move deadlines -------------------
+
+TEST_SUITE("dispatcher") {
+
+TEST_CASE("dispatcher: twilio_sms: 500 then 201: retried, then sent, Twilio's sid stored as the provider id") {
+    world w;
+    w.twilio.script({500, 201});
+    w.twilio.set_response_body(R"({"sid":"SM00000000000000000000000000000001","status":"queued"})");
+    const auto report = w.insert_report();
+    const auto id = w.enqueue(report, std::nullopt, "twilio_sms");
+    w.start();
+    REQUIRE(w.wait_verdicts("retry", 1));
+    CHECK(w.scalar("SELECT provider_message_id FROM outbox WHERE id = ?1", static_cast<std::int64_t>(id)).empty());
+    w.clk.advance(61s);
+    w.disp->notify();
+    REQUIRE(w.wait_verdicts("sent", 1));
+    CHECK(w.twilio.request_count() == 2);
+    CHECK(w.gateway.request_count() == 0);
+    CHECK(w.status(id).state == storage::outbox_state::sent);
+    CHECK(w.scalar("SELECT provider_message_id FROM outbox WHERE id = ?1", static_cast<std::int64_t>(id)) ==
+          "SM00000000000000000000000000000001");
+    CHECK(w.events(report, "notified") == 1);
+    CHECK(w.deadline_moves.load() == 0);
+    // The log names neither the number nor the text, nor Twilio's token.
+    const auto log = w.logs.text();
+    CHECK(log.find("84912345678") == std::string::npos);
+    CHECK(log.find("Da nhan tin bao") == std::string::npos);
+}
+
+TEST_CASE("dispatcher: android_sms: the id sent to the gateway is stored as the provider id") {
+    world w;
+    const auto id = w.enqueue();
+    w.start();
+    REQUIRE(w.wait_verdicts("sent", 1));
+    CHECK(w.scalar("SELECT provider_message_id FROM outbox WHERE id = ?1", static_cast<std::int64_t>(id)) ==
+          expected_id(id));
+}
+
+TEST_CASE("dispatcher: webhook: 503 then 200: retried with a fresh signature, then sent") {
+    world w;
+    w.webhooks.script({503, 200});
+    const auto id = w.enqueue(std::nullopt, std::nullopt, "webhook", std::nullopt, w.webhooks.url("/dispatch"));
+    w.start();
+    REQUIRE(w.wait_verdicts("retry", 1));
+    w.clk.advance(90s);
+    w.disp->notify();
+    REQUIRE(w.wait_verdicts("sent", 1));
+    const auto reqs = w.webhooks.requests();
+    REQUIRE(reqs.size() == 2);
+    for (const auto& r : reqs) {
+        CHECK(r.target == "/dispatch");
+        CHECK(r.header("Idempotency-Key") == std::to_string(id));
+        CHECK(server::check_generic_signature("whsec", r.body, *r.header("X-Hotline-Timestamp"),
+                                              *r.header("X-Hotline-Signature"), w.clk.now(),
+                                              std::chrono::seconds(300)) == server::signature_check::ok);
+    }
+    // Signed at the time of each send.
+    CHECK(reqs[0].header("X-Hotline-Timestamp") != reqs[1].header("X-Hotline-Timestamp"));
+    CHECK(w.status(id).state == storage::outbox_state::sent);
+}
+
+TEST_CASE("dispatcher: the only notification of an assignment refused for good: deadline now, on_deadline_moved") {
+    world w;
+    w.twilio.script({400});
+    w.twilio.set_response_body(R"({"code":21211,"message":"The 'To' number is not a valid phone number.","status":400})");
+    const auto report = w.insert_report();
+    const auto assignment = w.insert_assignment(report);
+    const auto id = w.enqueue(report, std::nullopt, "twilio_sms", assignment);
+    w.start();
+    REQUIRE(w.wait_verdicts("failed", 1));
+    REQUIRE(w.logs.wait_for("\"deadline_moved\":true", 1));
+    CHECK(w.deadline_moves.load() == 1);
+    CHECK(w.status(id).state == storage::outbox_state::failed);
+    CHECK(w.status(id).last_error.find("21211") != std::string::npos);
+    CHECK(w.scalar("SELECT ack_due_at FROM assignments WHERE id = ?1", assignment) ==
+          std::to_string(to_unix_ms(w.clk.now())));
+    CHECK(w.events(report, "notification_failed") == 1);
+}
+
+TEST_CASE("dispatcher: a permanent failure while another notification of the assignment lives moves nothing") {
+    world w;
+    w.twilio.script({400});
+    w.twilio.set_response_body(R"({"code":21614,"status":400})");
+    const auto report = w.insert_report();
+    const auto assignment = w.insert_assignment(report);
+    const auto due_before = w.scalar("SELECT ack_due_at FROM assignments WHERE id = ?1", assignment);
+    w.enqueue(report, std::nullopt, "twilio_sms", assignment);
+    // The webhook of the same assignment is not due yet: still alive.
+    w.enqueue(report, w.clk.now() + 10min, "webhook", assignment, w.webhooks.url("/in"));
+    w.start();
+    REQUIRE(w.wait_verdicts("failed", 1));
+    w.notify_and_settle();
+    CHECK(w.deadline_moves.load() == 0);
+    CHECK(w.scalar("SELECT ack_due_at FROM assignments WHERE id = ?1", assignment) == due_before);
+    CHECK(w.events(report, "notification_failed") == 0);
+}
+
+TEST_CASE("dispatcher: a permanent failure of a message that notifies no assignment does not call the hook") {
+    world w;
+    w.gateway.script({400});
+    const auto report = w.insert_report();
+    w.enqueue(report);
+    w.start();
+    REQUIRE(w.wait_verdicts("failed", 1));
+    w.notify_and_settle();
+    CHECK(w.deadline_moves.load() == 0);
+    CHECK(w.logs.count("deadline_moved") == 0);
 }
 
 }  // TEST_SUITE

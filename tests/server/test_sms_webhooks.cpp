@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "intake/text.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -525,4 +527,90 @@ TEST_CASE("android: send body round-trips through a JSON parser") {
     }
     CHECK(android_send_body("Đã nhận", "+84901234567", "r-1") ==
           R"({"id":"r-1","textMessage":{"text":"Đã nhận"},"phoneNumbers":["+84901234567"]})");
+}
+
+// ---- delivery reports ----------------------------------------------------------------
+
+TEST_CASE("twilio: status callbacks: delivered, undelivered and failed are reports, others are ignored") {
+    const auto delivered = twilio_delivery({{"MessageSid", "SM1"}, {"MessageStatus", "delivered"}, {"To", "+84912345678"}});
+    REQUIRE(delivered.has_value());
+    REQUIRE(delivered->has_value());
+    CHECK((*delivered)->provider_message_id == "SM1");
+    CHECK((*delivered)->delivered);
+    CHECK((*delivered)->error.empty());
+
+    const auto undelivered = twilio_delivery({{"MessageStatus", "undelivered"}, {"ErrorCode", "30003"}, {"MessageSid", "SM2"}});
+    REQUIRE(undelivered.has_value());
+    REQUIRE(undelivered->has_value());
+    CHECK((*undelivered)->provider_message_id == "SM2");
+    CHECK_FALSE((*undelivered)->delivered);
+    CHECK((*undelivered)->error == "Twilio error 30003");
+
+    const auto failed = twilio_delivery({{"MessageSid", "SM3"}, {"MessageStatus", "failed"}});
+    REQUIRE(failed.has_value());
+    REQUIRE(failed->has_value());
+    CHECK_FALSE((*failed)->delivered);
+    CHECK((*failed)->error == "Twilio status failed");
+
+    for (const char* status : {"queued", "accepted", "sending", "sent", "read", "receiving", "received", "scheduled"}) {
+        CAPTURE(status);
+        const auto r = twilio_delivery({{"MessageSid", "SM4"}, {"MessageStatus", status}});
+        REQUIRE(r.has_value());
+        CHECK_FALSE(r->has_value());
+    }
+}
+
+TEST_CASE("twilio: status callbacks without MessageSid or MessageStatus are refused naming the field") {
+    CHECK(error_of(twilio_delivery({{"MessageStatus", "delivered"}})).field == "MessageSid");
+    CHECK(error_of(twilio_delivery({{"MessageSid", ""}, {"MessageStatus", "delivered"}})).field == "MessageSid");
+    CHECK(error_of(twilio_delivery({{"MessageSid", "SM1"}})).field == "MessageStatus");
+    CHECK(error_of(twilio_delivery({{"MessageSid", "SM1"}})).code == "invalid_value");
+}
+
+TEST_CASE("android: sms:delivered and sms:failed are delivery reports") {
+    const auto delivered = android_delivery(R"({"id":"e1","webhookId":"w","event":"sms:delivered","deviceId":"d",
+        "payload":{"messageId":"hotline-12","phoneNumber":"+84912345678","simNumber":null,
+                   "deliveredAt":"2026-11-29T09:00:00.000+07:00"}})");
+    REQUIRE(delivered.has_value());
+    REQUIRE(delivered->has_value());
+    CHECK((*delivered)->provider_message_id == "hotline-12");
+    CHECK((*delivered)->delivered);
+    CHECK((*delivered)->error.empty());
+
+    const auto failed = android_delivery(R"({"id":"e2","event":"sms:failed",
+        "payload":{"messageId":"hotline-13","phoneNumber":"+84912345678","failedAt":"2026-11-29T09:00:00+07:00",
+                   "reason":"RESULT_ERROR_GENERIC_FAILURE"}})");
+    REQUIRE(failed.has_value());
+    REQUIRE(failed->has_value());
+    CHECK((*failed)->provider_message_id == "hotline-13");
+    CHECK_FALSE((*failed)->delivered);
+    CHECK((*failed)->error == "the gateway reported: RESULT_ERROR_GENERIC_FAILURE");
+
+    // A long reason is cut, at a character boundary.
+    std::string reason;
+    for (int i = 0; i < 150; ++i) reason += "ă";
+    const auto long_reason = android_delivery(R"({"event":"sms:failed","payload":{"messageId":"m","reason":")" + reason +
+                                              "\"}}");
+    REQUIRE(long_reason.has_value());
+    REQUIRE(long_reason->has_value());
+    CHECK((*long_reason)->error.size() <= 200);
+    CHECK(intake::is_valid_utf8((*long_reason)->error));
+
+    for (const char* event : {"sms:received", "sms:sent", "system:ping", "mms:received"}) {
+        CAPTURE(event);
+        const auto r = android_delivery(std::string(R"({"event":")") + event + R"(","payload":{"messageId":"m"}})");
+        REQUIRE(r.has_value());
+        CHECK_FALSE(r->has_value());
+    }
+}
+
+TEST_CASE("android: malformed delivery reports name the field") {
+    CHECK(error_of(android_delivery("{")).code == "malformed_json");
+    CHECK(error_of(android_delivery(R"({"event":"sms:delivered"})")).field == "payload");
+    CHECK(error_of(android_delivery(R"({"event":"sms:delivered","payload":[]})")).field == "payload");
+    CHECK(error_of(android_delivery(R"({"event":"sms:delivered","payload":{}})")).field == "payload.messageId");
+    CHECK(error_of(android_delivery(R"({"event":"sms:failed","payload":{"messageId":""}})")).field ==
+          "payload.messageId");
+    CHECK(error_of(android_delivery(R"({"event":"sms:failed","payload":{"messageId":"m","reason":5}})")).field ==
+          "payload.reason");
 }

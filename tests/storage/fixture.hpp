@@ -39,10 +39,7 @@ inline std::unique_ptr<database> open_db(const hotline::test::temp_dir& dir) {
 // Starts an asynchronous call and waits for its completion.
 template <class T, class Start>
 result<T> await(Start start) {
-    std::promise<result<T>> p;
-    auto f = p.get_future();
-    start([&p](result<T> r) { p.set_value(std::move(r)); });
-    return f.get();
+    return wait_for<T>(std::move(start));
 }
 
 template <class T>

@@ -350,8 +350,9 @@ TEST_CASE("escalation: an acknowledgement after the escalation still counts on t
     // Nothing more escalates, and the report's position stays at step 2.
     CHECK(run(*db, t0 + 45min).handled() == 0);
     CHECK(n(*db, "SELECT ladder_step FROM reports WHERE id = " + std::to_string(rec.id)) == 1);
-    CHECK(kinds(*db, rec.id) == "received,classified,located,routed,reminder_due,reminder_due,ack_breached,escalated,ack_breached,"
-                              "acknowledged");
+    // The reminders fell due with the deadline already past: the escalation spoke for them.
+    CHECK(kinds(*db, rec.id) == "received,classified,located,routed,ack_breached,escalated,ack_breached,acknowledged");
+    CHECK(n(*db, "SELECT count(*) FROM assignments WHERE step = 1 AND reminded_at IS NOT NULL") == 2);
 }
 
 TEST_CASE("acknowledgement: twice, superseded and unknown get clear errors") {
@@ -383,12 +384,22 @@ TEST_CASE("escalation: run_due handles at most `limit` items, oldest first, the 
     const auto late = insert(*db, intake::urgency::emergency, t0 + 1min);
     const auto early = insert(*db, intake::urgency::emergency, t0);
     due_outcome r = ok(await<due_outcome>([&](auto done) {
-        db->write<due_outcome>([](connection& c) { return run_due(c, t0 + 1h, deadlines(), 2); }, done);
+        db->write<due_outcome>([](connection& c) { return run_due(c, t0 + 10min, deadlines(), 2); }, done);
     }));
     CHECK(r.handled() == 2);
     CHECK(r.reminders == 2);  // the two reminders of the earlier report, due at 7.5 min
     CHECK(count_kind(*db, early.id, "reminder_due") == 2);
     CHECK(count_kind(*db, late.id, "reminder_due") == 0);
+
+    // An hour later, with a limit of 2 again: the later report's reminders fell due past its
+    // deadline (skipped, but they count against the limit), then the breaches, oldest first.
+    r = ok(await<due_outcome>([&](auto done) {
+        db->write<due_outcome>([](connection& c) { return run_due(c, t0 + 1h, deadlines(), 2); }, done);
+    }));
+    CHECK(r.handled() == 2);
+    CHECK(r.reminders_skipped == 2);
+    CHECK(count_kind(*db, late.id, "reminder_due") == 0);
+    CHECK(count_kind(*db, early.id, "ack_breached") == 0);
 }
 
 TEST_CASE("deadlines: assignments made when a place arrives later get theirs from that moment") {

@@ -189,7 +189,7 @@ TEST_CASE("outbox: sent and failed are final") {
     const auto b = enqueue(*db, sms_to("+84912000002", "b", t0));
     REQUIRE(claim(*db, t0, 10).size() == 2);
     ok(in_write_void(*db, [a](connection& c) { return mark_outbox_sent(c, a, t0 + 1s); }));
-    ok(in_write_void(*db, [b](connection& c) { return fail_outbox(c, b, t0 + 1s, "HTTP 400: bad number"); }));
+    ok(in_write<bool>(*db, [b](connection& c) { return fail_outbox(c, b, t0 + 1s, "HTTP 400: bad number"); }));
 
     CHECK(status(*db, a).state == outbox_state::sent);
     CHECK(status(*db, b).state == outbox_state::failed);
@@ -203,7 +203,7 @@ TEST_CASE("outbox: sent and failed are final") {
 
     // A late verdict from a second sender (after a lease ran out) changes nothing.
     ok(in_write_void(*db, [a](connection& c) { return retry_outbox(c, a, t0 + 5s, "timeout"); }));
-    ok(in_write_void(*db, [a](connection& c) { return fail_outbox(c, a, t0 + 5s, "timeout"); }));
+    ok(in_write<bool>(*db, [a](connection& c) { return fail_outbox(c, a, t0 + 5s, "timeout"); }));
     ok(in_write_void(*db, [b](connection& c) { return mark_outbox_sent(c, b, t0 + 5s); }));
     CHECK(status(*db, a).state == outbox_state::sent);
     CHECK(status(*db, a).last_error.empty());
@@ -214,7 +214,7 @@ TEST_CASE("outbox: sent and failed are final") {
     REQUIRE_FALSE(r.has_value());
     CHECK(r.err().code == "not_found");
     CHECK(in_write_void(*db, [](connection& c) { return retry_outbox(c, 4242, t0, "x"); }).err().code == "not_found");
-    CHECK(in_write_void(*db, [](connection& c) { return fail_outbox(c, 4242, t0, "x"); }).err().code == "not_found");
+    CHECK(in_write<bool>(*db, [](connection& c) { return fail_outbox(c, 4242, t0, "x"); }).err().code == "not_found");
     CHECK_FALSE(ok(in_read<std::optional<outbox_status>>(*db, [](connection& c) { return outbox_status_of(c, 4242); }))
                     .has_value());
 }
@@ -237,7 +237,7 @@ TEST_CASE("outbox: next due and counts") {
     REQUIRE(ids_of(claim(*db, t0 + 30s, 1)) == std::vector<std::uint64_t>{a});
     ok(in_write_void(*db, [a](connection& c) { return mark_outbox_sent(c, a, t0 + 31s); }));
     REQUIRE(ids_of(claim(*db, t0 + 50s, 2)) == std::vector<std::uint64_t>{c3, d});
-    ok(in_write_void(*db, [d](connection& c) { return fail_outbox(c, d, t0 + 51s, "refused"); }));
+    ok(in_write<bool>(*db, [d](connection& c) { return fail_outbox(c, d, t0 + 51s, "refused"); }));
     ok(in_write_void(*db, [c3](connection& c) { return retry_outbox(c, c3, t0 + 500s, "busy"); }));
     CHECK(next_due(*db) == t0 + 120s);  // b's lease ends before c is due again
 
@@ -270,6 +270,140 @@ TEST_CASE("outbox: sending a message about a report records a notified event") {
     CHECK(read_text(*db, "SELECT actor" + where) == "outbox");
 }
 
+TEST_CASE("outbox: the gateway's id is stored when the message is sent, once per channel") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    const auto a = enqueue(*db, sms_to("+84912000001", "a", t0));
+    const auto b = enqueue(*db, sms_to("+84912000002", "b", t0));
+    const auto c3 = enqueue(*db, sms_to("+84912000003", "c", t0));
+    REQUIRE(claim(*db, t0, 10).size() == 3);
+    ok(in_write_void(*db, [=](connection& c) { return mark_outbox_sent(c, a, t0 + 1s, "SM-A"); }));
+    // A gateway handing out the same id twice: the second message is still
+    // sent (not left claimed to be sent again), without the id.
+    ok(in_write_void(*db, [=](connection& c) { return mark_outbox_sent(c, b, t0 + 1s, "SM-A"); }));
+    ok(in_write_void(*db, [=](connection& c) { return mark_outbox_sent(c, c3, t0 + 1s); }));
+    const auto provider = [&](std::uint64_t id) {
+        return read_text(*db, "SELECT coalesce(provider_message_id, '-') FROM outbox WHERE id = " + std::to_string(id));
+    };
+    CHECK(provider(a) == "SM-A");
+    CHECK(provider(b) == "-");
+    CHECK(status(*db, b).state == outbox_state::sent);
+    CHECK(provider(c3) == "-");
+    // The same id on another channel is another message.
+    auto other = sms_to("+84912000004", "d", t0);
+    other.channel = "twilio_sms";
+    const auto d = enqueue(*db, other);
+    REQUIRE(claim(*db, t0, 10).size() == 1);
+    ok(in_write_void(*db, [=](connection& c) { return mark_outbox_sent(c, d, t0 + 1s, "SM-A"); }));
+    CHECK(provider(d) == "SM-A");
+}
+
+TEST_CASE("outbox: a delivery report is recorded once, the first one final") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    const auto rep = insert_report(*db, 1);
+    const auto a = enqueue(*db, sms_to("+84912000001", "a", t0, rep.id));
+    const auto b = enqueue(*db, sms_to("+84912000002", "b", t0, rep.id));
+    REQUIRE(claim(*db, t0, 10).size() == 2);
+    ok(in_write_void(*db, [=](connection& c) { return mark_outbox_sent(c, a, t0 + 1s, "MSG-A"); }));
+    ok(in_write_void(*db, [=](connection& c) { return mark_outbox_sent(c, b, t0 + 1s, "MSG-B"); }));
+    const auto deliver = [&](std::string channel, std::string id, delivery_status s, time_point at,
+                             std::string error = {}) {
+        return ok(in_write<std::optional<delivery_record>>(*db, [=](connection& c) {
+            return record_delivery(c, channel, id, s, at, error);
+        }));
+    };
+    const auto delivery = [&](std::uint64_t id) {
+        return read_text(*db, "SELECT coalesce(delivery, '-') || ' ' || coalesce(delivery_at, '-') FROM outbox "
+                              "WHERE id = " + std::to_string(id));
+    };
+    const auto events = [&](const char* kind) {
+        return read_int(*db, std::string("SELECT count(*) FROM events WHERE kind = '") + kind + "'");
+    };
+
+    // Unknown ids, or the right id on another channel: nothing found.
+    CHECK_FALSE(deliver("android_sms", "MSG-Z", delivery_status::delivered, t0 + 2s).has_value());
+    CHECK_FALSE(deliver("twilio_sms", "MSG-A", delivery_status::delivered, t0 + 2s).has_value());
+    CHECK_FALSE(deliver("android_sms", "", delivery_status::delivered, t0 + 2s).has_value());
+
+    // Delivered, then said again, then contradicted: only the first counts.
+    auto r = deliver("android_sms", "MSG-A", delivery_status::delivered, t0 + 5s);
+    REQUIRE(r.has_value());
+    CHECK(r->outbox_id == a);
+    CHECK(r->report_id == rep.id);
+    CHECK_FALSE(r->assignment_id.has_value());
+    CHECK(r->recorded);
+    CHECK_FALSE(r->deadline_moved);
+    CHECK(delivery(a) == "delivered " + std::to_string(to_unix_ms(t0 + 5s)));
+    r = deliver("android_sms", "MSG-A", delivery_status::delivered, t0 + 6s);
+    REQUIRE(r.has_value());
+    CHECK_FALSE(r->recorded);
+    r = deliver("android_sms", "MSG-A", delivery_status::undelivered, t0 + 7s, "failed later");
+    REQUIRE(r.has_value());
+    CHECK_FALSE(r->recorded);
+    CHECK(delivery(a) == "delivered " + std::to_string(to_unix_ms(t0 + 5s)));
+    CHECK(status(*db, a).last_error.empty());
+    CHECK(events("delivered") == 1);
+    CHECK(events("undelivered") == 0);
+    const std::string where = " FROM events WHERE kind = 'delivered'";
+    CHECK(read_int(*db, "SELECT report_id" + where) == static_cast<std::int64_t>(rep.id));
+    CHECK(read_int(*db, "SELECT json_extract(data, '$.outbox_id')" + where) == static_cast<std::int64_t>(a));
+    CHECK(read_text(*db, "SELECT json_extract(data, '$.channel')" + where) == "android_sms");
+    CHECK(read_int(*db, "SELECT at" + where) == to_unix_ms(t0 + 5s));
+
+    // Undelivered first, with the gateway's error (redacted), then delivered: stays undelivered.
+    r = deliver("android_sms", "MSG-B", delivery_status::undelivered, t0 + 8s,
+                "RESULT_ERROR_GENERIC_FAILURE for +84912000002");
+    REQUIRE(r.has_value());
+    CHECK(r->recorded);
+    CHECK_FALSE(r->deadline_moved);  // it notified no assignment
+    CHECK(delivery(b) == "undelivered " + std::to_string(to_unix_ms(t0 + 8s)));
+    CHECK(status(*db, b).last_error == "RESULT_ERROR_GENERIC_FAILURE for [destination]");
+    CHECK(status(*db, b).state == outbox_state::sent);  // it was sent; the delivery is beside it
+    r = deliver("android_sms", "MSG-B", delivery_status::delivered, t0 + 9s);
+    REQUIRE(r.has_value());
+    CHECK_FALSE(r->recorded);
+    CHECK(delivery(b) == "undelivered " + std::to_string(to_unix_ms(t0 + 8s)));
+    CHECK(events("undelivered") == 1);
+    CHECK(events("delivered") == 1);
+    CHECK(to_string(delivery_status::delivered) == "delivered");
+    CHECK(to_string(delivery_status::undelivered) == "undelivered");
+}
+
+TEST_CASE("outbox: a failure returns whether it moved a deadline, never for a message about no assignment") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    const auto rep = insert_report(*db, 1);
+    const auto a = enqueue(*db, sms_to("+84912000001", "a", t0, rep.id));
+    REQUIRE(claim(*db, t0, 10).size() == 1);
+    CHECK_FALSE(ok(in_write<bool>(*db, [=](connection& c) { return fail_outbox(c, a, t0 + 1s, "refused"); })));
+    CHECK(status(*db, a).state == outbox_state::failed);
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'notification_failed'") == 0);
+}
+
+TEST_CASE("outbox: a message keeps the assignment it notifies") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    const auto rep = insert_report(*db, 1);
+    const auto assignment = ok(in_write<std::int64_t>(*db, [&](connection& c) -> result<std::int64_t> {
+        if (auto r = c.exec("INSERT INTO assignments (report_id, queue, unit_code, reason, created_at) VALUES (" +
+                            std::to_string(rep.id) + ", 'hotline', 'VN', 'test', 0)");
+            !r)
+            return std::move(r).err();
+        return c.last_insert_rowid();
+    }));
+    auto m = sms_to("+84912000001", "a", t0, rep.id);
+    m.assignment_id = assignment;
+    const auto id = enqueue(*db, m);
+    auto got = claim(*db, t0, 10);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].id == id);
+    CHECK(got[0].assignment_id == assignment);
+    // One naming no assignment is refused.
+    m.assignment_id = 4242;
+    CHECK_FALSE(in_write<std::uint64_t>(*db, [&](connection& c) { return enqueue_outbox(c, m); }).has_value());
+}
+
 TEST_CASE("outbox: stored errors never carry the message text or the number") {
     temp_dir dir;
     auto db = open_db(dir);
@@ -289,7 +423,7 @@ TEST_CASE("outbox: stored errors never carry the message text or the number") {
 
     // Bounded.
     REQUIRE(claim(*db, t0 + 1s, 1).size() == 1);
-    ok(in_write_void(*db, [&](connection& c) { return fail_outbox(c, id, t0 + 2s, std::string(5000, 'x')); }));
+    ok(in_write<bool>(*db, [&](connection& c) { return fail_outbox(c, id, t0 + 2s, std::string(5000, 'x')); }));
     CHECK(status(*db, id).last_error.size() < 600);
 }
 
@@ -362,7 +496,7 @@ TEST_CASE("outbox: due look-ups use the partial index") {
     // The queries of outbox.cpp, as written there.
     auto claim_plan = ok(in_read<std::string>(*db, [](connection& c) -> result<std::string> {
         auto st = c.prepare(
-            "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE state IN ('pending', 'sending') AND "
+            "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE (state = 'pending' OR state = 'sending') AND "
             "(CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END) <= ?1 ORDER BY "
             "(CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END), id LIMIT ?2");
         if (!st) return std::move(st).err();

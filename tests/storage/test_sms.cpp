@@ -13,6 +13,7 @@
 #include "storage/detail/phone_column.hpp"
 #include "storage/directory.hpp"
 #include "storage/outbox.hpp"
+#include "tests/storage/directory_fixture.hpp"
 #include "tests/storage/fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -411,13 +412,16 @@ TEST_CASE("sms: an officer's OK <code> is an acknowledgement, not a report") {
     clock.advance(3min);
     auto ack = receive(*db, message(officer, "OK " + report.tracking_code, clock), via_outbox());
     CHECK(ack.decision.action == sms_action::officer_acknowledge);
-    CHECK(ack.decision.reply == sms_reply::none);
+    // The report has no assignment this contact may acknowledge: told so.
+    CHECK(ack.decision.reply == sms_reply::ack_not_allowed);
     CHECK(ack.contact_id == contact);
     CHECK(ack.report_id == report.report_id);
     CHECK(ack.tracking_code == report.tracking_code);
-    CHECK(ack.reply_text.empty());
-    CHECK_FALSE(ack.outbox_id.has_value());
+    CHECK(ack.reply_text == intake::sms_reply_text(sms_reply::ack_not_allowed, report.tracking_code));
+    CHECK(ack.outbox_id.has_value());
+    CHECK_FALSE(ack.acknowledged_assignment.has_value());
     CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'acknowledged'") == 0);
     const std::string ev =
         " FROM events WHERE kind = 'acknowledgement_received' AND report_id = " + id_str(*report.report_id);
     CHECK(read_int(*db, "SELECT count(*)" + ev) == 1);
@@ -446,7 +450,7 @@ TEST_CASE("sms: an officer's OK <code> is an acknowledgement, not a report") {
     CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
 }
 
-TEST_CASE("sms: OK <code> from a number that is no active contact is a report") {
+TEST_CASE("sms: OK <code> from a number that is no active contact is stored and ignored") {
     temp_dir dir;
     auto db = open_db(dir);
     manual_clock clock(t0);
@@ -456,15 +460,27 @@ TEST_CASE("sms: OK <code> from a number that is no active contact is a report") 
     add_contact(*db, "minh", "Tran Van Minh", retired.number, false);
 
     auto report = receive(*db, message(citizen, "chau bi danh", clock));
-    auto fake = receive(*db, message(stranger, "OK " + report.tracking_code, clock));
-    CHECK(fake.decision.action == sms_action::new_report);
+    auto fake = receive(*db, message(stranger, "OK " + report.tracking_code, clock), via_outbox());
+    CHECK(fake.decision.action == sms_action::officer_acknowledge);
+    CHECK(fake.decision.reply == sms_reply::none);
     CHECK_FALSE(fake.contact_id.has_value());
-    REQUIRE(fake.report_id.has_value());
-    CHECK(fake.report_id != report.report_id);
-    auto old = receive(*db, message(retired, "OK " + report.tracking_code, clock));
-    CHECK(old.decision.action == sms_action::new_report);
-    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 3);
-    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'acknowledgement_received'") == 0);
+    CHECK_FALSE(fake.report_id.has_value());
+    CHECK(fake.reply_text.empty());
+    CHECK_FALSE(fake.outbox_id.has_value());
+    auto old = receive(*db, message(retired, "xn " + report.tracking_code, clock), via_outbox());
+    CHECK(old.decision.action == sms_action::officer_acknowledge);
+    CHECK_FALSE(old.report_id.has_value());
+    // Within the follow-up window of the citizen's own report: still not detail.
+    clock.advance(1min);
+    auto quoted = receive(*db, message(citizen, "OK " + report.tracking_code, clock), via_outbox());
+    CHECK(quoted.decision.action == sms_action::officer_acknowledge);
+    CHECK(quoted.reply_text.empty());
+    // Stored, and nothing else.
+    CHECK(read_int(*db, "SELECT count(*) FROM sms_messages") == 4);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind IN ('acknowledgement_received', 'acknowledged', "
+                        "'detail_added')") == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM outbox") == 0);
 }
 
 TEST_CASE("sms: with an outbox channel the reply is queued in the same write") {
@@ -552,4 +568,171 @@ TEST_CASE("sms: a number shared by two active contacts acknowledges as the first
     auto again = receive(*db, message(officer, "OK " + report.tracking_code, clock));
     CHECK(again.contact_id == chair);
     CHECK(read_int(*db, "SELECT count(*) FROM contacts") == 2);
+}
+
+namespace {
+
+constexpr const char* ack_ward = "05983";
+constexpr const char* ack_province = "20";
+
+// The directory of the acknowledgement tests (phones +84900001000, ... in
+// this order): two assignees of an emergency in the ward, an on-duty
+// colleague, one off duty, one of another commune.
+std::vector<staff> ward_staff() {
+    return {
+        {"ls-cp", routing::role::commune_child_protection, ack_ward},
+        {"ls-police", routing::role::commune_police, ack_ward},
+        {"ls-chair", routing::role::commune_chair, ack_ward},
+        {"ls-cp-off", routing::role::commune_child_protection, ack_ward, false},
+        {"other-cp", routing::role::commune_child_protection, "05984"},
+    };
+}
+
+phone staff_phone(int index) { return phone{"+8490000" + std::to_string(1000 + index)}; }
+
+// An emergency in the ward, routed to its child-protection officer and police.
+receipt routed_report(database& db, time_point at) {
+    static const routing::routing_policy rules = routing::routing_policy::defaults();
+    static const deadline_policy deadlines;
+    new_report r;
+    r.channel = intake::channel::web;
+    r.received_at = at;
+    r.data.text = "Hàng xóm đánh cháu bé";
+    classification_event e;
+    e.result.level = intake::urgency::emergency;
+    e.result.track = intake::legal_track::emergency_12h;
+    e.lexicon = "test";
+    r.classification = std::move(e);
+    routing::location_result l;
+    l.commune_code = ack_ward;
+    l.province_code = ack_province;
+    l.confidence = 0.9;
+    r.routing = routing_request{l, &rules, &deadlines};
+    return ok(await<receipt>([&](auto done) { db.insert_report(std::move(r), done); }));
+}
+
+std::int64_t assignment_of(database& db, std::uint64_t report, const std::string& key) {
+    return read_int(db, "SELECT a.id FROM assignments AS a JOIN contacts AS k ON k.id = a.contact_id "
+                        "WHERE a.report_id = " + id_str(report) + " AND k.key = '" + key + "' ORDER BY a.id LIMIT 1");
+}
+
+std::string assignment_text(database& db, std::int64_t id, const std::string& column) {
+    return read_text(db, "SELECT coalesce(CAST(" + column + " AS TEXT), '-') FROM assignments WHERE id = " +
+                             std::to_string(id));
+}
+
+std::string key_of(database& db, const std::string& contact_id) {
+    return read_text(db, "SELECT coalesce((SELECT key FROM contacts WHERE id = '" + contact_id + "'), '-')");
+}
+
+}  // namespace
+
+TEST_CASE("sms: OK <code> from the assignee acknowledges, and answers every later attempt clearly") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    manual_clock clock(t0);
+    add_staff(*db, ward_staff(), t0);
+    const auto report = routed_report(*db, t0);
+    const std::string code = intake::tracking_codec::grouped(report.tracking_code);
+    const std::int64_t cp = assignment_of(*db, report.id, "ls-cp");
+    const std::int64_t police = assignment_of(*db, report.id, "ls-police");
+    REQUIRE(cp != police);
+    phone lan = staff_phone(0), hung = staff_phone(1), other = staff_phone(4);
+
+    clock.advance(5min);
+    const auto writes_before = db->writes_committed();
+    auto ack = receive(*db, message(lan, "OK " + code, clock), via_outbox());
+    CHECK(db->writes_committed() == writes_before + 1);  // message, acknowledgement and reply: one write
+    CHECK(ack.decision.action == sms_action::officer_acknowledge);
+    CHECK(ack.decision.reply == sms_reply::ack_done);
+    CHECK(ack.reply_text == intake::sms_reply_text(sms_reply::ack_done, code));
+    CHECK(intake::measure_sms(ack.reply_text).segments == 1);
+    REQUIRE(ack.outbox_id.has_value());
+    CHECK(ack.acknowledged_assignment == static_cast<std::uint64_t>(cp));
+    CHECK(ack.in_time);
+    CHECK(assignment_text(*db, cp, "state") == "acknowledged");
+    CHECK(assignment_text(*db, cp, "acknowledged_via") == "sms");
+    CHECK(key_of(*db, assignment_text(*db, cp, "acknowledged_by")) == "ls-cp");
+    CHECK(assignment_text(*db, cp, "acknowledged_at") == std::to_string(to_unix_ms(t0 + 5min)));
+    CHECK(assignment_text(*db, police, "state") == "superseded");
+    CHECK(read_text(*db, "SELECT state FROM reports WHERE id = " + id_str(report.id)) == "acknowledged");
+    CHECK(read_text(*db, "SELECT json_extract(data, '$.channel') FROM events WHERE kind = 'acknowledged'") == "sms");
+    CHECK(read_text(*db, "SELECT json_extract(data, '$.outcome') FROM events WHERE kind = "
+                         "'acknowledgement_received'") == "ack_done");
+    CHECK(read_text(*db, "SELECT destination FROM outbox WHERE id = " + id_str(*ack.outbox_id)) ==
+          detail::encode_phone(lan.number));
+
+    // Again, lower case, no dash, XN: already acknowledged, nothing changes.
+    clock.advance(1min);
+    std::string typed = report.tracking_code;
+    for (auto& ch : typed) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    auto again = receive(*db, message(lan, "xn " + typed, clock));
+    CHECK(again.decision.reply == sms_reply::ack_already);
+    CHECK(again.reply_text == intake::sms_reply_text(sms_reply::ack_already, code));
+    CHECK_FALSE(again.acknowledged_assignment.has_value());
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'acknowledged'") == 1);
+
+    // The other assignee: somebody else has it.
+    auto late = receive(*db, message(hung, "OK " + code, clock));
+    CHECK(late.decision.reply == sms_reply::ack_superseded);
+    CHECK(assignment_text(*db, police, "state") == "superseded");
+
+    // Another commune's officer: not allowed.
+    auto stranger = receive(*db, message(other, "OK " + code, clock));
+    CHECK(stranger.decision.reply == sms_reply::ack_not_allowed);
+    CHECK(stranger.contact_id.has_value());
+
+    // A code that names no report.
+    auto unknown = receive(*db, message(lan, "OK 2345-6789", clock));
+    CHECK(unknown.decision.reply == sms_reply::ack_unknown_code);
+    CHECK(unknown.reply_text == intake::sms_reply_text(sms_reply::ack_unknown_code, "2345-6789"));
+    CHECK_FALSE(unknown.report_id.has_value());
+
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'acknowledged'") == 1);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+
+    // A gateway retry of the acknowledgement: the first answer, nothing new.
+    lan.next = 0;
+    auto retry = receive(*db, message(lan, "OK " + code, clock), via_outbox());
+    CHECK(retry.replayed);
+    CHECK(retry.decision.reply == sms_reply::ack_done);
+    CHECK(retry.reply_text == ack.reply_text);
+    CHECK(read_int(*db, "SELECT count(*) FROM events WHERE kind = 'acknowledged'") == 1);
+}
+
+TEST_CASE("sms: an on-duty colleague of the unit acknowledges, others are refused, strangers ignored") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    manual_clock clock(t0);
+    add_staff(*db, ward_staff(), t0);
+    const auto report = routed_report(*db, t0);
+    const std::string code = intake::tracking_codec::grouped(report.tracking_code);
+    const std::int64_t cp = assignment_of(*db, report.id, "ls-cp");
+    phone chair = staff_phone(2), off = staff_phone(3), other = staff_phone(4);
+    phone citizen{"+84912345678"};
+
+    clock.advance(2min);
+    // A number that is no contact: stored, ignored, no report, no answer.
+    auto ignored = receive(*db, message(citizen, "OK " + code, clock), via_outbox());
+    CHECK(ignored.decision.action == sms_action::officer_acknowledge);
+    CHECK(ignored.reply_text.empty());
+    CHECK_FALSE(ignored.report_id.has_value());
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
+
+    // Same unit but off duty; another commune: refused, nothing acknowledged.
+    auto refused = receive(*db, message(off, "OK " + code, clock), via_outbox());
+    CHECK(refused.decision.reply == sms_reply::ack_not_allowed);
+    auto elsewhere = receive(*db, message(other, "OK " + code, clock), via_outbox());
+    CHECK(elsewhere.decision.reply == sms_reply::ack_not_allowed);
+    CHECK(read_int(*db, "SELECT count(*) FROM assignments WHERE state <> 'open'") == 0);
+    CHECK(read_text(*db, "SELECT state FROM reports WHERE id = " + id_str(report.id)) == "routed");
+
+    // The on-duty chair of the same ward: the earliest assignment, in its name.
+    auto ack = receive(*db, message(chair, "XN " + code, clock), via_outbox());
+    CHECK(ack.decision.reply == sms_reply::ack_done);
+    CHECK(ack.acknowledged_assignment == static_cast<std::uint64_t>(cp));
+    CHECK(assignment_text(*db, cp, "state") == "acknowledged");
+    CHECK(key_of(*db, assignment_text(*db, cp, "acknowledged_by")) == "ls-chair");
+    CHECK(read_int(*db, "SELECT count(*) FROM assignments WHERE state = 'open'") == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM reports") == 1);
 }
