@@ -9,16 +9,15 @@
 // acknowledges through a confirmation page, once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import twilio from 'twilio';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const binary = process.env.HOTLINE_BINARY ?? resolve(here, '../../build/hotline');
+import { binary, startServer as startHotline } from './server.mjs';
+
 const publicBase = 'https://hotline.example.vn';  // as if behind a TLS proxy
 const accountSid = 'AC00000000000000000000000000000e2e';
 const authToken = 'twilio-auth-token-for-officer-tests';
@@ -118,48 +117,17 @@ function newDirectory() {
 }
 
 // Starts `hotline serve` on port 0 in `dir` (its database kept between
-// starts), its clock starting at `clockStart`.
-async function startServer(dir, gatewayPort, clockStart) {
-  const config = join(dir, 'hotline.toml');
-  writeFileSync(config, `[server]
-public_base_url = "${publicBase}"
-[storage]
-key_file = "${join(dir, 'server.key')}"
-[outbox]
-backoff_base_ms = 20
-backoff_max_s = 1
-[sms.twilio]
+// starts), its clock starting at `clockStart`, sending SMS to the fake Twilio.
+function startServer(dir, gatewayPort, clockStart) {
+  return startHotline(dir, {
+    publicBase,
+    toml: `[sms.twilio]
 auth_tokens = ["${authToken}"]
 account_sid = "${accountSid}"
 from = "${hotlineNumber}"
-api_base_url = "http://127.0.0.1:${gatewayPort}"
-`);
-  const portFile = join(dir, 'port');
-  rmSync(portFile, { force: true });
-  const child = spawn(binary, ['serve', '--config', config, '--listen', '127.0.0.1:0', '--db', join(dir, 'hotline.db'),
-    '--port-file', portFile, '--clock-start', clockStart], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  const started = Date.now();
-  while (!existsSync(portFile)) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${log}`);
-    if (Date.now() - started > 10000) throw new Error(`server did not start: ${log}`);
-    await sleep(10);  // start-up only
-  }
-  const port = Number(readFileSync(portFile, 'utf8').trim());
-  return {
-    base: `http://127.0.0.1:${port}`,
-    log: () => log,
-    sql(query) { return execFileSync('sqlite3', [join(dir, 'hotline.db'), query], { encoding: 'utf8' }).trim(); },
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      assert.equal(child.exitCode, 0, `server exit code; log:\n${log}`);
-    },
-  };
+api_base_url = "http://127.0.0.1:${gatewayPort}"`,
+    args: ['--clock-start', clockStart],
+  });
 }
 
 async function submit(srv) {

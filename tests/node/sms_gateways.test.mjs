@@ -4,17 +4,15 @@
 // replies the outbox dispatcher sends.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import twilio from 'twilio';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const binary = process.env.HOTLINE_BINARY ?? resolve(here, '../../build/hotline');
+import { startServer as startHotline } from './server.mjs';
+
 const publicBase = 'https://hotline.example.vn';  // as if behind a TLS proxy
 const twilioToken = 'twilio-auth-token-for-tests';
 const androidKey = 'android-signing-key';
@@ -57,39 +55,11 @@ function fakeGateway() {
 
 async function startServer(extraToml) {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-sms-'));
-  const config = join(dir, 'hotline.toml');
-  writeFileSync(config, `[server]
-public_base_url = "${publicBase}"
-[storage]
-key_file = "${join(dir, 'server.key')}"
-[outbox]
-backoff_base_ms = 20
-backoff_max_s = 1
-${extraToml}
-`);
-  const portFile = join(dir, 'port');
-  const child = spawn(binary, ['serve', '--config', config, '--listen', '127.0.0.1:0', '--db', join(dir, 'hotline.db'),
-    '--port-file', portFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  const started = Date.now();
-  while (!existsSync(portFile)) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${log}`);
-    if (Date.now() - started > 10000) throw new Error(`server did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 10));  // start-up only
-  }
-  const port = Number(readFileSync(portFile, 'utf8').trim());
+  const srv = await startHotline(dir, { publicBase, toml: extraToml });
   return {
-    dir, port, base: `http://127.0.0.1:${port}`, db: join(dir, 'hotline.db'),
-    log: () => log,
-    sql(query) { return execFileSync('sqlite3', [join(dir, 'hotline.db'), query], { encoding: 'utf8' }).trim(); },
+    ...srv,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      assert.equal(child.exitCode, 0, `server exit code; log:\n${log}`);
+      await srv.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -21,6 +21,7 @@
 #include "server/units.hpp"
 #include "storage/database.hpp"
 #include "storage/outbox.hpp"
+#include "tests/storage/fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
 // Delivery reports (Twilio's StatusCallback, the Android gateway's
@@ -153,16 +154,8 @@ struct world {
     // An open assignment of `report_id` to the hotline queue, due in 15 minutes.
     std::int64_t insert_assignment(std::uint64_t report_id) {
         const auto now = to_unix_ms(clk.now());
-        return write<std::int64_t>([report_id, now](storage::connection& c) -> result<std::int64_t> {
-            auto st = c.prepare(
-                "INSERT INTO assignments (report_id, queue, unit_code, step, reason, state, created_at, ack_due_at) "
-                "VALUES (?1, 'hotline', 'VN', 1, 'test', 'open', ?2, ?3)");
-            if (!st) return std::move(st).err();
-            if (auto b = st->bind(1, static_cast<std::int64_t>(report_id)); !b) return std::move(b).err();
-            if (auto b = st->bind(2, now); !b) return std::move(b).err();
-            if (auto b = st->bind(3, now + 15 * 60 * 1000); !b) return std::move(b).err();
-            if (auto r = st->step(); !r) return std::move(r).err();
-            return c.last_insert_rowid();
+        return write<std::int64_t>([report_id, now](storage::connection& c) {
+            return storage::test::insert_hotline_assignment(c, report_id, now);
         });
     }
 

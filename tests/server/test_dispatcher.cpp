@@ -22,6 +22,7 @@
 #include "server/http_client.hpp"
 #include "server/senders.hpp"
 #include "server/sms_webhooks.hpp"
+#include "tests/storage/fixture.hpp"
 #include "tests/support/fake_http_server.hpp"
 #include "tests/support/test_certificate.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -229,16 +230,8 @@ struct world {
         const auto now = to_unix_ms(clk.now());
         return ok(await<std::int64_t>([&](auto done) {
             db->write<std::int64_t>(
-                [report_id, now](storage::connection& c) -> result<std::int64_t> {
-                    auto st = c.prepare(
-                        "INSERT INTO assignments (report_id, queue, unit_code, step, reason, state, created_at, "
-                        "ack_due_at) VALUES (?1, 'hotline', 'VN', 1, 'test', 'open', ?2, ?3)");
-                    if (!st) return std::move(st).err();
-                    if (auto b = st->bind(1, static_cast<std::int64_t>(report_id)); !b) return std::move(b).err();
-                    if (auto b = st->bind(2, now); !b) return std::move(b).err();
-                    if (auto b = st->bind(3, now + 15 * 60 * 1000); !b) return std::move(b).err();
-                    if (auto r = st->step(); !r) return std::move(r).err();
-                    return c.last_insert_rowid();
+                [report_id, now](storage::connection& c) {
+                    return storage::test::insert_hotline_assignment(c, report_id, now);
                 },
                 std::move(done));
         }));

@@ -3,6 +3,7 @@
 // given, as contacts with made-up phone numbers, each on a 24-hour daily
 // shift unless said otherwise.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,43 @@ inline void add_staff(database& db, std::vector<staff> people, time_point at) {
         db.write<void>([people = std::move(people), at](connection& c) { return import_staff(c, people, at); },
                        done);
     }));
+}
+
+// The routing rules every routing test uses: the defaults.
+inline const routing::routing_policy& default_rules() {
+    static const routing::routing_policy p = routing::routing_policy::defaults();
+    return p;
+}
+
+// A web report received at `at` ("Hàng xóm đánh cháu bé"), classified `level`
+// (the emergency track for an emergency, the standard one otherwise),
+// located in `commune` of `province` (Phường Lương Văn Tri, Lạng Sơn by
+// default) and routed by the default rules with `deadlines` (none when null).
+inline new_report routed_report_data(intake::urgency level, time_point at, const deadline_policy* deadlines,
+                                     std::optional<std::string> commune = std::string("05983"),
+                                     std::optional<std::string> province = std::string("20")) {
+    new_report r;
+    r.channel = intake::channel::web;
+    r.received_at = at;
+    r.data.text = "Hàng xóm đánh cháu bé";
+    classification_event e;
+    e.result.level = level;
+    e.result.track = level == intake::urgency::emergency ? intake::legal_track::emergency_12h
+                                                          : intake::legal_track::standard_5wd;
+    e.lexicon = "test";
+    r.classification = std::move(e);
+    routing::location_result l;
+    l.commune_code = std::move(commune);
+    l.province_code = std::move(province);
+    l.confidence = 0.9;
+    r.routing = routing_request{l, &default_rules(), deadlines};
+    return r;
+}
+
+// The same, stored; the test stops on an error.
+inline receipt insert_routed(database& db, intake::urgency level, time_point at, const deadline_policy* deadlines) {
+    return ok(await<receipt>(
+        [&](auto done) { db.insert_report(routed_report_data(level, at, deadlines), done); }));
 }
 
 }  // namespace hotline::storage::test

@@ -81,4 +81,18 @@ inline std::string write_text(database& db, std::string sql) {
     return query_value<std::string>(db, std::move(sql), true);
 }
 
+// An open assignment of `report_id` to the hotline queue, made at `now_ms`
+// and due 15 minutes later, written on `c` (inside a write).
+inline result<std::int64_t> insert_hotline_assignment(connection& c, std::uint64_t report_id, std::int64_t now_ms) {
+    auto st = c.prepare(
+        "INSERT INTO assignments (report_id, queue, unit_code, step, reason, state, created_at, ack_due_at) "
+        "VALUES (?1, 'hotline', 'VN', 1, 'test', 'open', ?2, ?3)");
+    if (!st) return std::move(st).err();
+    if (auto b = st->bind(1, static_cast<std::int64_t>(report_id)); !b) return std::move(b).err();
+    if (auto b = st->bind(2, now_ms); !b) return std::move(b).err();
+    if (auto b = st->bind(3, now_ms + 15 * 60 * 1000); !b) return std::move(b).err();
+    if (auto r = st->step(); !r) return std::move(r).err();
+    return c.last_insert_rowid();
+}
+
 }  // namespace hotline::storage::test

@@ -38,33 +38,13 @@ std::vector<staff> everybody() {
     };
 }
 
-const routing::routing_policy& rules() {
-    static const routing::routing_policy p = routing::routing_policy::defaults();
-    return p;
-}
-
 const deadline_policy& deadlines() {
     static const deadline_policy p;
     return p;
 }
 
 receipt insert(database& db, intake::urgency level, time_point at = t0, const deadline_policy* d = &deadlines()) {
-    new_report r;
-    r.channel = intake::channel::web;
-    r.received_at = at;
-    r.data.text = "Hàng xóm đánh cháu bé";
-    classification_event e;
-    e.result.level = level;
-    e.result.track = level == intake::urgency::emergency ? intake::legal_track::emergency_12h
-                                                          : intake::legal_track::standard_5wd;
-    e.lexicon = "test";
-    r.classification = std::move(e);
-    routing::location_result l;
-    l.commune_code = ward;
-    l.province_code = province;
-    l.confidence = 0.9;
-    r.routing = routing_request{l, &rules(), d};
-    return ok(await<receipt>([&](auto done) { db.insert_report(std::move(r), done); }));
+    return insert_routed(db, level, at, d);
 }
 
 due_outcome run(database& db, time_point now, const deadline_policy& p = deadlines()) {
@@ -415,7 +395,7 @@ TEST_CASE("deadlines: assignments made when a place arrives later get theirs fro
     e.lexicon = "test";
     r.classification = std::move(e);
     routing::location_result nowhere;
-    r.routing = routing_request{nowhere, &rules(), &deadlines()};
+    r.routing = routing_request{nowhere, &default_rules(), &deadlines()};
     const auto rec = ok(await<receipt>([&](auto done) { db->insert_report(std::move(r), done); }));
     CHECK(who(*db, rec.id) == "hotline-sup@1.0");
 
@@ -426,7 +406,7 @@ TEST_CASE("deadlines: assignments made when a place arrives later get theirs fro
     CHECK(ok(await<bool>([&](auto done) {
         db->write<bool>(
             [&](connection& c) {
-                return detail::route_late_location(c, id, routing_request{here, &rules(), &deadlines()}, t0 + 5min);
+                return detail::route_late_location(c, id, routing_request{here, &default_rules(), &deadlines()}, t0 + 5min);
             },
             done);
     })));

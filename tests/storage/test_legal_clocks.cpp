@@ -28,27 +28,9 @@ const deadline_policy& policy() {
     return p;
 }
 
-// A report classified `level` (the emergency track for emergencies), routed to ward 05983 whose
-// child-protection officer and police are on duty.
-std::uint64_t report(database& db, intake::urgency level) {
-    new_report r;
-    r.channel = intake::channel::web;
-    r.received_at = t0;
-    r.data.text = "Hàng xóm đánh cháu bé";
-    classification_event e;
-    e.result.level = level;
-    e.result.track = level == intake::urgency::emergency ? intake::legal_track::emergency_12h
-                                                          : intake::legal_track::standard_5wd;
-    e.lexicon = "test";
-    r.classification = std::move(e);
-    routing::location_result l;
-    l.commune_code = "05983";
-    l.province_code = "20";
-    l.confidence = 0.9;
-    static const routing::routing_policy rules = routing::routing_policy::defaults();
-    r.routing = routing_request{l, &rules, &policy()};
-    return ok(await<receipt>([&](auto done) { db.insert_report(std::move(r), done); })).id;
-}
+// A report classified `level`, routed to ward 05983 (its child-protection officer, and police for
+// an emergency).
+std::uint64_t report(database& db, intake::urgency level) { return insert_routed(db, level, t0, &policy()).id; }
 
 void staff_ward(database& db) {
     add_staff(db, {{"cp", role::commune_child_protection, "05983"}, {"police", role::commune_police, "05983"}}, t0);

@@ -84,11 +84,6 @@ std::vector<person> ward_staff() {
     };
 }
 
-const routing::routing_policy& rules() {
-    static const routing::routing_policy p = routing::routing_policy::defaults();
-    return p;
-}
-
 intake::secret_key link_key() {
     intake::secret_key k{};
     for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(200 - i);
@@ -115,25 +110,13 @@ const deadline_policy& everything() {
 
 new_report report(intake::urgency level, std::optional<std::string> commune = ward,
                   std::optional<std::string> prov = province, const deadline_policy* policy = &everything()) {
-    new_report r;
-    r.channel = intake::channel::web;
-    r.received_at = t0;
+    new_report r = routed_report_data(level, t0, policy, std::move(commune), std::move(prov));
+    // Who reported and who the child is: none of it may reach a notification.
     r.data.text = "Hàng xóm đánh cháu bé Nguyễn Văn An";
     r.data.child_name = "Nguyễn Văn An";
     r.data.reporter_name = "Trần Thị Bình";
     r.data.reporter_phone = "+84912345678";
-    classification_event e;
-    e.result.level = level;
-    e.result.categories = {"violence"};
-    e.result.track = level == intake::urgency::emergency ? intake::legal_track::emergency_12h
-                                                          : intake::legal_track::standard_5wd;
-    e.lexicon = "test";
-    r.classification = std::move(e);
-    routing::location_result l;
-    l.commune_code = std::move(commune);
-    l.province_code = std::move(prov);
-    l.confidence = 0.9;
-    r.routing = routing_request{l, &rules(), policy};
+    r.classification->result.categories = {"violence"};
     return r;
 }
 
@@ -456,7 +439,7 @@ TEST_CASE("notify: a late location tells the contacts it reaches") {
     here.province_code = province;
     const auto id = static_cast<std::int64_t>(rec.id);
     CHECK(ok(in_write<bool>(*db, [&](connection& c) {
-        return detail::route_late_location(c, id, routing_request{here, &rules(), &everything()}, t0 + 5min);
+        return detail::route_late_location(c, id, routing_request{here, &default_rules(), &everything()}, t0 + 5min);
     })));
     CHECK(rows(*db) == "twilio_sms>hotline-sup@1 twilio_sms>ls-cp@1");
     const auto late = q(*db, "SELECT body FROM outbox ORDER BY id DESC LIMIT 1");

@@ -49,33 +49,12 @@ std::vector<staff> people() {
     };
 }
 
-const routing::routing_policy& rules() {
-    static const routing::routing_policy p = routing::routing_policy::defaults();
-    return p;
-}
-
 const deadline_policy& deadlines() {
     static const deadline_policy p;
     return p;
 }
 
-receipt insert(database& db) {
-    new_report r;
-    r.channel = intake::channel::web;
-    r.received_at = t0;
-    r.data.text = "Hàng xóm đánh cháu bé";
-    classification_event e;
-    e.result.level = intake::urgency::emergency;
-    e.result.track = intake::legal_track::emergency_12h;
-    e.lexicon = "test";
-    r.classification = std::move(e);
-    routing::location_result l;
-    l.commune_code = ward;
-    l.province_code = province;
-    l.confidence = 0.9;
-    r.routing = routing_request{l, &rules(), &deadlines()};
-    return ok(await<receipt>([&](auto done) { db.insert_report(std::move(r), done); }));
-}
+receipt insert(database& db) { return insert_routed(db, intake::urgency::emergency, t0, &deadlines()); }
 
 std::int64_t n(database& db, const std::string& sql) { return read_int(db, sql); }
 

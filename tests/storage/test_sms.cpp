@@ -592,23 +592,10 @@ phone staff_phone(int index) { return phone{"+8490000" + std::to_string(1000 + i
 
 // An emergency in the ward, routed to its child-protection officer and police.
 receipt routed_report(database& db, time_point at) {
-    static const routing::routing_policy rules = routing::routing_policy::defaults();
     static const deadline_policy deadlines;
-    new_report r;
-    r.channel = intake::channel::web;
-    r.received_at = at;
-    r.data.text = "Hàng xóm đánh cháu bé";
-    classification_event e;
-    e.result.level = intake::urgency::emergency;
-    e.result.track = intake::legal_track::emergency_12h;
-    e.lexicon = "test";
-    r.classification = std::move(e);
-    routing::location_result l;
-    l.commune_code = ack_ward;
-    l.province_code = ack_province;
-    l.confidence = 0.9;
-    r.routing = routing_request{l, &rules, &deadlines};
-    return ok(await<receipt>([&](auto done) { db.insert_report(std::move(r), done); }));
+    return ok(await<receipt>([&](auto done) {
+        db.insert_report(routed_report_data(intake::urgency::emergency, at, &deadlines, ack_ward, ack_province), done);
+    }));
 }
 
 std::int64_t assignment_of(database& db, std::uint64_t report, const std::string& key) {
