@@ -1,6 +1,7 @@
 #include "storage/escalation.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -197,19 +198,25 @@ result<bool> escalate(connection& c, std::int64_t assignment_id, const assignmen
     return true;
 }
 
+// Loads open assignment `id` and sets `update` (an UPDATE of it by ?1 = id,
+// ?2 = ms, guarded by the column it sets): the row only when this call
+// made the change, so every transition happens once.
+result<std::optional<assignment_row>> claim_assignment(connection& c, std::int64_t id, std::string_view update,
+                                                      std::int64_t ms) {
+    auto a = load_assignment(c, id);
+    if (!a || !*a) return a;
+    if (auto x = run_bound(c, update, id, ms); !x) return std::move(x).err();
+    if (c.changes() != 1) return std::optional<assignment_row>();
+    return a;
+}
+
 result<void> handle_ack(connection& c, std::int64_t id, time_point now, const deadline_policy& policy,
                         due_outcome& out) {
-    auto a = load_assignment(c, id);
+    const std::int64_t ms = to_unix_ms(now);
+    auto a = claim_assignment(
+        c, id, "UPDATE assignments SET breached_at = ?2 WHERE id = ?1 AND state = 'open' AND breached_at IS NULL", ms);
     if (!a) return std::move(a).err();
     if (!*a) return {};
-    const std::int64_t ms = to_unix_ms(now);
-    if (auto x = run_bound(c,
-                           "UPDATE assignments SET breached_at = ?2 WHERE id = ?1 AND state = 'open' AND "
-                           "breached_at IS NULL",
-                           id, ms);
-        !x)
-        return std::move(x).err();
-    if (c.changes() != 1) return {};
     ++out.ack_breaches;
     const auto& row = **a;
     std::string data = "{\"assignment\":" + std::to_string(id) + ",\"step\":" + std::to_string(row.step) +
@@ -225,17 +232,11 @@ result<void> handle_ack(connection& c, std::int64_t id, time_point now, const de
 
 result<void> handle_reminder(connection& c, std::int64_t id, time_point now, const deadline_policy& policy,
                              due_outcome& out) {
-    auto a = load_assignment(c, id);
+    const std::int64_t ms = to_unix_ms(now);
+    auto a = claim_assignment(
+        c, id, "UPDATE assignments SET reminded_at = ?2 WHERE id = ?1 AND state = 'open' AND reminded_at IS NULL", ms);
     if (!a) return std::move(a).err();
     if (!*a) return {};
-    const std::int64_t ms = to_unix_ms(now);
-    if (auto x = run_bound(c,
-                           "UPDATE assignments SET reminded_at = ?2 WHERE id = ?1 AND state = 'open' AND "
-                           "reminded_at IS NULL",
-                           id, ms);
-        !x)
-        return std::move(x).err();
-    if (c.changes() != 1) return {};
     // A reminder that falls due with its deadline already past (the server was
     // down through both) would only arrive beside the breach: the escalation
     // speaks for it.

@@ -24,6 +24,7 @@
 #include "server/sms_webhooks.hpp"
 #include "tests/storage/fixture.hpp"
 #include "tests/support/fake_http_server.hpp"
+#include "tests/support/io_thread.hpp"
 #include "tests/support/test_certificate.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -716,32 +717,10 @@ TEST_CASE("dispatcher: stop() before start() calls on_stopped") {
 
 namespace {
 
-struct io_thread {
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-    asio::ssl::context tls{asio::ssl::context::tls_client};
-    std::thread t{[this] { ioc.run(); }};
-
-    io_thread() { tls.set_default_verify_paths(); }
-    ~io_thread() {
-        work.reset();
-        ioc.stop();
-        t.join();
-    }
-
+struct io_thread : hotline::test::io_thread {
     result<server::incoming_response> send(server::outgoing_request req) {
-        auto p = std::make_shared<std::promise<result<server::incoming_response>>>();
-        auto f = p->get_future();
-        asio::co_spawn(
-            ioc,
-            [](server::outgoing_request r, asio::ssl::context& ctx,
-               std::shared_ptr<std::promise<result<server::incoming_response>>> out) -> asio::awaitable<void> {
-                auto res = co_await server::send_http(std::move(r), ctx);
-                out->set_value(std::move(res));
-            }(std::move(req), tls, p),
-            asio::detached);
-        REQUIRE(f.wait_for(guard) == std::future_status::ready);
-        return f.get();
+        return run<result<server::incoming_response>>(
+            [this, r = std::move(req)]() mutable { return server::send_http(std::move(r), tls); }, guard);
     }
 };
 

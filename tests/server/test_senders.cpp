@@ -19,6 +19,7 @@
 #include "server/http_client.hpp"
 #include "server/report_decoding.hpp"
 #include "server/sms_webhooks.hpp"
+#include "tests/support/io_thread.hpp"
 #include "tests/support/fake_http_server.hpp"
 #include "tests/support/test_certificate.hpp"
 
@@ -35,33 +36,10 @@ constexpr std::string_view phone = "+84912345678";
 // Diacritics, '&', '+', '=' and a space: every form-encoding pitfall at once.
 constexpr std::string_view text = "Bao cao moi 7KQ2-M9XD: khẩn cấp & nhanh + gọn = OK";
 
-// An io_context on its own thread that runs one send at a time.
-struct io_thread {
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-    asio::ssl::context tls{asio::ssl::context::tls_client};
-    std::thread t{[this] { ioc.run(); }};
-
-    io_thread() { tls.set_default_verify_paths(); }
-    ~io_thread() {
-        work.reset();
-        ioc.stop();
-        t.join();
-    }
-
+// Runs one send at a time on its own thread.
+struct io_thread : hotline::test::io_thread {
     server::send_result send(server::outbox_sender& sender, const storage::outbox_message& m) {
-        auto p = std::make_shared<std::promise<server::send_result>>();
-        auto f = p->get_future();
-        asio::co_spawn(
-            ioc,
-            [](server::outbox_sender& s, storage::outbox_message msg,
-               std::shared_ptr<std::promise<server::send_result>> out) -> asio::awaitable<void> {
-                auto r = co_await s.send(msg);
-                out->set_value(std::move(r));
-            }(sender, m, p),
-            asio::detached);
-        REQUIRE(f.wait_for(guard) == std::future_status::ready);
-        return f.get();
+        return run<server::send_result>([&sender, m] { return sender.send(m); }, guard);
     }
 };
 

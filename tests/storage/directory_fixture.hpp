@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "intake/clock.hpp"
@@ -15,11 +16,16 @@
 
 namespace hotline::storage::test {
 
+// Where contacts on the webhook channel are reached.
+inline constexpr const char* staff_webhook_url = "https://dispatch.example.vn/hook";
+
 struct staff {
     const char* key;
     routing::role r;
     const char* unit;
-    bool on_duty = true;  // a 24-hour daily shift, or no roster at all
+    bool on_duty = true;           // a 24-hour daily shift, or no roster at all
+    const char* channels = "sms";  // "sms", "webhook" (at staff_webhook_url), "sms;webhook"
+    bool active = true;
 };
 
 // Imports `people` on `c` (named "Cán bộ KEY", phones +84900001000, +84900001001, ...
@@ -35,6 +41,11 @@ inline result<void> import_staff(connection& c, const std::vector<staff>& people
         k.role = p.r;
         k.unit_code = p.unit;
         k.phone = "+8490000" + std::to_string(1000 + n++);
+        const std::string_view ch = p.channels;
+        k.sms = ch.find("sms") != std::string_view::npos;
+        k.webhook = ch.find("webhook") != std::string_view::npos;
+        if (k.webhook) k.webhook_url = staff_webhook_url;
+        k.active = p.active;
         contacts.push_back(k);
         if (p.on_duty) roster.shifts.push_back(routing::weekly_shift{p.key, 0x7f, 0, 0});
     }

@@ -30,57 +30,20 @@ const time_point t0 = from_unix_ms(1782878400000);  // 2026-07-01T04:00:00Z, a W
 
 constexpr const char* ward = "05983";  // Phường Lương Văn Tri
 constexpr const char* province = "20";  // Lạng Sơn
-constexpr const char* hook = "https://dispatch.example.vn/hook";
+constexpr const char* hook = staff_webhook_url;
 constexpr const char* base_url = "https://baocao111.gov.vn";
 
-struct person {
-    const char* key;
-    role r;
-    const char* unit;
-    const char* channels = "sms";  // "sms", "webhook", "sms;webhook"
-    bool active = true;
-};
+// The people given, each on duty all week (directory_fixture.hpp).
+void directory(database& db, std::vector<staff> people) { add_staff(db, std::move(people), t0); }
 
-// Contacts with the channels given, each on duty all week; phones
-// +84900001000, +84900001001, ... in order.
-void directory(database& db, const std::vector<person>& people) {
-    std::vector<routing::contact> contacts;
-    routing::roster roster;
-    int n = 0;
-    for (const auto& p : people) {
-        routing::contact k;
-        k.key = p.key;
-        k.name = std::string("Cán bộ ") + p.key;
-        k.role = p.r;
-        k.unit_code = p.unit;
-        k.phone = "+8490000" + std::to_string(1000 + n++);
-        const std::string_view ch = p.channels;
-        k.sms = ch.find("sms") != std::string_view::npos;
-        k.webhook = ch.find("webhook") != std::string_view::npos;
-        if (k.webhook) k.webhook_url = hook;
-        k.active = p.active;
-        contacts.push_back(k);
-        roster.shifts.push_back(routing::weekly_shift{p.key, 0x7f, 0, 0});
-    }
-    ok(await<void>([&](auto done) {
-        db.write<void>(
-            [&](connection& c) -> result<void> {
-                if (auto r = import_contacts(c, contacts, t0); !r) return std::move(r).err();
-                if (auto r = import_roster(c, roster); !r) return std::move(r).err();
-                return {};
-            },
-            done);
-    }));
-}
-
-std::vector<person> ward_staff() {
+std::vector<staff> ward_staff() {
     return {
-        {"ls-cp", role::commune_child_protection, ward, "sms"},
-        {"ls-police", role::commune_police, ward, "sms;webhook"},
-        {"ls-chair", role::commune_chair, ward, "sms"},
-        {"ls-coord", role::province_coordinator, province, "webhook"},
-        {"ls-ppolice", role::province_police, province, "sms"},
-        {"hotline-sup", role::hotline_supervisor, "VN", "sms"},
+        {"ls-cp", role::commune_child_protection, ward, true, "sms"},
+        {"ls-police", role::commune_police, ward, true, "sms;webhook"},
+        {"ls-chair", role::commune_chair, ward, true, "sms"},
+        {"ls-coord", role::province_coordinator, province, true, "webhook"},
+        {"ls-ppolice", role::province_police, province, true, "sms"},
+        {"hotline-sup", role::hotline_supervisor, "VN", true, "sms"},
     };
 }
 
@@ -294,7 +257,7 @@ TEST_CASE("notify: queues, inactive contacts and closed assignments are not told
     temp_dir dir;
     auto db = open_db(dir);
     // Nobody in the commune: the report sits in the province's queue.
-    directory(*db, {{"ls-ppolice", role::province_police, province, "sms"}});
+    directory(*db, {{"ls-ppolice", role::province_police, province, true, "sms"}});
     const auto queued = insert(*db, report(intake::urgency::normal));
     CHECK(q(*db, "SELECT queue FROM assignments WHERE report_id = " + std::to_string(queued.id)) == "province");
     CHECK(rows(*db).empty());
@@ -307,15 +270,15 @@ TEST_CASE("notify: queues, inactive contacts and closed assignments are not told
     CHECK(notify(queue_row).empty());
 
     // A contact deactivated after the assignment was made.
-    directory(*db, {{"ls-cp", role::commune_child_protection, ward, "sms;webhook"}});
+    directory(*db, {{"ls-cp", role::commune_child_protection, ward, true, "sms;webhook"}});
     const auto rec = insert(*db, report(intake::urgency::normal));
     const auto cp = assignment_of(*db, rec.id, "ls-cp");
     CHECK(notify(cp).size() == 2);
-    directory(*db, {{"ls-cp", role::commune_child_protection, ward, "sms;webhook", false}});
+    directory(*db, {{"ls-cp", role::commune_child_protection, ward, true, "sms;webhook", false}});
     CHECK(notify(cp).empty());
 
     // An assignment acknowledged is not reminded.
-    directory(*db, {{"ls-cp", role::commune_child_protection, ward, "sms"}});
+    directory(*db, {{"ls-cp", role::commune_child_protection, ward, true, "sms"}});
     const auto who = n(*db, "SELECT id FROM contacts WHERE key = 'ls-cp'");
     ok(in_write<acknowledged>(*db, [=](connection& c) {
         return acknowledge(c, acknowledgement{cp, who, "api", t0 + 2min});
@@ -419,7 +382,7 @@ TEST_CASE("notify: a reminder falling due tells the assignee again, once, withou
     // The webhook reminder says so.
     const auto hooked = insert(*db, report(intake::urgency::high));  // 1 hour, reminded after 30 minutes
     (void)hooked;
-    directory(*db, {{"ls-cp", role::commune_child_protection, ward, "webhook"}});
+    directory(*db, {{"ls-cp", role::commune_child_protection, ward, true, "webhook"}});
     run(*db, t0 + 31min);
     CHECK(q(*db, "SELECT json_extract(body, '$.type') || ' ' || coalesce(json_extract(body, '$.ack_url'), 'null') "
                  "FROM outbox WHERE channel = 'webhook'") == "reminder null");
