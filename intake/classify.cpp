@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -441,12 +442,17 @@ struct classifier::impl {
         // Below the root, each node's children as one sorted run of a flat
         // array: nodes have a handful of children, so a short scan of
         // contiguous memory beats hashing a 64-bit key per step.
-        std::vector<std::uint32_t> first;  // per node: start of its run in kids (one extra entry)
         std::vector<std::pair<std::int32_t, std::uint32_t>> kids;  // (token id, child node)
         // `outputs` again as one array (per node, a run of out_entries), so
         // that the matcher touches one contiguous block, not a vector per node.
-        std::vector<std::uint32_t> out_first;
         std::vector<std::uint32_t> out_entries;
+        // Per node, where its children and its entries are: one 16-byte
+        // record, so that a step of the walk reads one place, not two tables.
+        struct node_runs {
+            std::uint32_t kids_begin = 0, kids_end = 0;  // in kids
+            std::uint32_t out_begin = 0, out_end = 0;    // in out_entries
+        };
+        std::vector<node_runs> nodes;
         void finish(std::size_t vocab_size) {
             root.assign(vocab_size, 0);
             std::vector<std::pair<std::uint64_t, std::uint32_t>> sorted;
@@ -455,29 +461,35 @@ struct classifier::impl {
                 else sorted.emplace_back(k, v);
             }
             std::sort(sorted.begin(), sorted.end());
-            first.assign(outputs.size() + 1, 0);
+            // Sorted by (parent, token id): each node's children are one run.
+            nodes.assign(outputs.size(), node_runs{});
             kids.clear();
             kids.reserve(sorted.size());
             for (const auto& [k, v] : sorted) {
-                ++first[static_cast<std::size_t>(k >> 32) + 1];
+                auto& parent = nodes[static_cast<std::size_t>(k >> 32)];
+                if (parent.kids_begin == parent.kids_end) parent.kids_begin = static_cast<std::uint32_t>(kids.size());
                 kids.emplace_back(static_cast<std::int32_t>(static_cast<std::uint32_t>(k)), v);
+                parent.kids_end = static_cast<std::uint32_t>(kids.size());
             }
-            for (std::size_t i = 1; i < first.size(); ++i) first[i] += first[i - 1];
-            out_first.assign(outputs.size() + 1, 0);
             out_entries.clear();
             for (std::size_t i = 0; i < outputs.size(); ++i) {
+                nodes[i].out_begin = static_cast<std::uint32_t>(out_entries.size());
                 out_entries.insert(out_entries.end(), outputs[i].begin(), outputs[i].end());
-                out_first[i + 1] = static_cast<std::uint32_t>(out_entries.size());
+                nodes[i].out_end = static_cast<std::uint32_t>(out_entries.size());
             }
         }
         // The entries ending at `node`, from the flat copy of `outputs`.
-        std::span<const std::uint32_t> ending_at(std::uint32_t node) const {
-            return {out_entries.data() + out_first[node], out_first[node + 1] - out_first[node]};
+        std::span<const std::uint32_t> ending_at(const node_runs& n) const {
+            return {out_entries.data() + n.out_begin, n.out_end - n.out_begin};
         }
-        std::uint32_t child(std::uint32_t node, std::int32_t tok) const {
-            if (node == 0) return static_cast<std::size_t>(tok) < root.size() ? root[static_cast<std::size_t>(tok)] : 0;
-            const auto* b = kids.data() + first[node];
-            const auto* e = kids.data() + first[node + 1];
+        // The child of the root for token `tok` (0: none).
+        std::uint32_t first_step(std::int32_t tok) const {
+            return static_cast<std::size_t>(tok) < root.size() ? root[static_cast<std::size_t>(tok)] : 0;
+        }
+        // The child of `n` (not the root) for token `tok` (0: none).
+        std::uint32_t child(const node_runs& n, std::int32_t tok) const {
+            const auto* b = kids.data() + n.kids_begin;
+            const auto* e = kids.data() + n.kids_end;
             for (; b != e; ++b) {
                 if (b->first == tok) return b->second;
                 if (b->first > tok) break;
@@ -506,9 +518,6 @@ struct classifier::impl {
     double category_threshold = 1.0;
     std::uint32_t max_len = 1;  // longest phrase, in tokens (after rewrites)
     std::vector<std::string> clause_words;
-    bool is_clause_word(std::string_view f) const {
-        return std::find(clause_words.begin(), clause_words.end(), f) != clause_words.end();
-    }
 
     std::int32_t intern(std::unordered_map<std::string, std::int32_t, string_hash, std::equal_to<>>& v,
                         const std::string& s) {
@@ -554,6 +563,9 @@ struct classifier::impl {
         }
         for (const auto& [k, v] : acc_vocab) vocab[k].acc = v;
         for (const auto& [k, v] : fold_vocab) vocab[k].fold = v;
+        // Clause words are folded: classify() reads the flag from the lookup
+        // of the token's folded form.
+        for (const auto& w : clause_words) vocab[w].clause = true;
         acc_trie.finish(acc_vocab.size());
         fold_trie.finish(fold_vocab.size());
         fast_vocab.build(vocab);
@@ -562,6 +574,7 @@ struct classifier::impl {
     // One lookup table for both forms: an ASCII token needs one lookup.
     struct vocab_entry {
         std::int32_t acc = -1, fold = -1, rw = -1;
+        bool clause = false;  // the folded token is one of clause_words
     };
     std::unordered_map<std::string, vocab_entry, string_hash, std::equal_to<>> vocab;
     std::vector<std::vector<std::int32_t>> rewrite_ids;
@@ -572,6 +585,13 @@ struct classifier::impl {
     // comparison itself. Three tokens in four are in the vocabulary, so a
     // slot holds what a hit needs (the key's first 8 bytes, its size and its
     // ids) in one cache line; only keys longer than 8 bytes read `keys`.
+    //
+    // A chunk is one unaligned 8-byte load with the bytes past the key's end
+    // masked off: no branching on the key's length, which varies token to
+    // token and would be mispredicted. So find() reads up to 7 bytes past
+    // the end of the key it is given; the tokenizer's buffers guarantee that
+    // (byte_buffer keeps 8 spare bytes after its capacity), and `keys` is
+    // padded the same way.
     struct flat_vocab {
         struct slot {
             std::uint64_t head = 0;  // chunk(key, 0)
@@ -583,33 +603,24 @@ struct classifier::impl {
         std::string keys;
         std::size_t mask = 0;
 
-        // Bytes [at, at + 8) of `s` (fewer at the end) packed in a number.
-        // For two strings of the same size, equal chunks mean equal bytes:
-        // the loads below overlap but together cover every byte.
-        static std::uint64_t chunk(std::string_view s, std::size_t at) {
-            const char* p = s.data() + at;
-            const std::size_t n = std::min<std::size_t>(s.size() - at, 8);
-            std::uint64_t v = 0;
-            if (n == 8) {
-                std::memcpy(&v, p, 8);
-            } else if (n >= 4) {
-                std::uint32_t a, b;
-                std::memcpy(&a, p, 4);
-                std::memcpy(&b, p + n - 4, 4);
-                v = a | (static_cast<std::uint64_t>(b) << 32);
-            } else if (n > 0) {
-                const auto* u = reinterpret_cast<const unsigned char*>(p);
-                v = u[0] | (static_cast<std::uint64_t>(u[n / 2]) << 8) | (static_cast<std::uint64_t>(u[n - 1]) << 16);
-            }
-            return v;
+        // Bytes [at, at + 8) of the `len`-byte key at `p` (at < len), those
+        // at or past `len` as zeros. For two keys of the same size, equal
+        // chunks mean equal bytes.
+        static std::uint64_t chunk(const char* p, std::size_t len, std::size_t at) {
+            std::uint64_t v;
+            std::memcpy(&v, p + at, 8);
+            const std::size_t n = len - at;
+            if (n >= 8) return v;
+            const std::uint64_t low = (std::uint64_t{1} << (8 * n)) - 1;  // the first n bytes in memory
+            return v & (std::endian::native == std::endian::little ? low : ~(~std::uint64_t{0} >> (8 * n)));
         }
         static std::uint64_t mix(std::uint64_t h) {
             h *= 0x9E3779B97F4A7C15ull;
             return h ^ (h >> 32);
         }
-        static std::uint64_t hash(std::string_view s, std::uint64_t head) {
-            std::uint64_t h = mix(head ^ (s.size() * 0xFF51AFD7ED558CCDull));
-            for (std::size_t at = 8; at < s.size(); at += 8) h = mix(h ^ chunk(s, at));
+        static std::uint64_t hash(const char* p, std::size_t len, std::uint64_t head) {
+            std::uint64_t h = mix(head ^ (len * 0xFF51AFD7ED558CCDull));
+            for (std::size_t at = 8; at < len; at += 8) h = mix(h ^ chunk(p, len, at));
             return h;
         }
 
@@ -619,30 +630,40 @@ struct classifier::impl {
             slots.assign(cap, slot{});
             mask = cap - 1;
             keys.clear();
-            for (const auto& [k, v] : m) {
-                if (k.empty()) continue;  // the tokenizer never makes an empty token
-                const std::uint64_t head = chunk(k, 0);
-                std::size_t i = hash(k, head) & mask;
+            std::vector<std::pair<std::size_t, const std::pair<const std::string, vocab_entry>*>> placed;
+            for (const auto& kv : m) {
+                if (kv.first.empty()) continue;  // the tokenizer never makes an empty token
+                placed.emplace_back(keys.size(), &kv);
+                keys += kv.first;
+            }
+            keys.append(8, '\0');  // the padding chunk() reads past the last key
+            for (const auto& [off, kv] : placed) {
+                const char* p = keys.data() + off;
+                const std::size_t len = kv->first.size();
+                const std::uint64_t head = chunk(p, len, 0);
+                std::size_t i = hash(p, len, head) & mask;
                 while (slots[i].len != 0) i = (i + 1) & mask;
-                slots[i] = slot{head, static_cast<std::uint32_t>(k.size()), static_cast<std::uint32_t>(keys.size()), v};
-                keys += k;
+                slots[i] = slot{head, static_cast<std::uint32_t>(len), static_cast<std::uint32_t>(off), kv->second};
             }
         }
+        // `s` must be followed by at least 7 readable bytes (see above).
         const vocab_entry* find(std::string_view s) const {
-            const std::uint64_t head = chunk(s, 0);
-            for (std::size_t i = hash(s, head) & mask;; i = (i + 1) & mask) {
+            const char* p = s.data();
+            const std::size_t len = s.size();
+            const std::uint64_t head = chunk(p, len, 0);
+            for (std::size_t i = hash(p, len, head) & mask;; i = (i + 1) & mask) {
                 const slot& x = slots[i];
                 if (x.len == 0) return nullptr;
-                if (x.len != s.size() || x.head != head) continue;
-                if (s.size() <= 8) return &x.e;
-                const std::string_view key(keys.data() + x.off, x.len);
+                if (x.len != len || x.head != head) continue;
+                const char* key = keys.data() + x.off;
                 bool same = true;
-                for (std::size_t at = 8; at < s.size() && same; at += 8) same = chunk(key, at) == chunk(s, at);
+                for (std::size_t at = 8; at < len && same; at += 8) same = chunk(key, len, at) == chunk(p, len, at);
                 if (same) return &x.e;
             }
         }
     };
     flat_vocab fast_vocab;
+    // `s` is a token of the scratch token_buffer (its bytes are padded).
     const vocab_entry* lookup(std::string_view s) const { return fast_vocab.find(s); }
 
     struct match {
@@ -662,23 +683,26 @@ struct classifier::impl {
         std::vector<std::uint8_t> seen;       // per entry, reused between calls
         std::vector<std::uint32_t> last_end;  // per entry, reused between calls
         std::vector<const match*> risk_matches;
+        std::vector<std::uint8_t> clause;     // per token: its folded form is a clause word
     };
 
-    void run_trie(const trie& t, const std::vector<std::int32_t>& ids, const std::vector<std::uint32_t>* orig,
-                  std::vector<match>& out) const {
-        const std::size_t n = ids.size();
-        for (std::size_t i = 0; i < n; ++i) {
-            std::uint32_t node = 0;
-            for (std::size_t j = i; j < n; ++j) {
-                if (ids[j] < 0) break;
-                node = t.child(node, ids[j]);
-                if (node == 0) break;
-                for (auto e : t.ending_at(node)) {
-                    const std::uint32_t b = orig ? (*orig)[i] : static_cast<std::uint32_t>(i);
-                    const std::uint32_t en = (orig ? (*orig)[j] : static_cast<std::uint32_t>(j)) + 1;
-                    out.push_back(match{e, b, en, false, false, entries[e].fam});
-                }
+    // Appends the matches of the phrases of `t` that start at position `i` of
+    // `ids` (`n` positions), as original token ranges: `orig[k]` is the
+    // original token of position k; nullptr when positions are tokens.
+    // (Inlined: it runs for every token, twice, and most walks end at once.)
+    [[gnu::always_inline]] void walk_from(const trie& t, const std::int32_t* ids, std::size_t n, std::size_t i,
+                                          const std::uint32_t* orig, std::vector<match>& out) const {
+        if (ids[i] < 0) return;
+        const std::uint32_t b = orig ? orig[i] : static_cast<std::uint32_t>(i);
+        std::uint32_t node = t.first_step(ids[i]);
+        for (std::size_t j = i; node != 0;) {
+            const auto& runs = t.nodes[node];
+            for (auto e : t.ending_at(runs)) {
+                const std::uint32_t en = (orig ? orig[j] : static_cast<std::uint32_t>(j)) + 1;
+                out.push_back(match{e, b, en, false, false, entries[e].fam});
             }
+            if (++j == n || ids[j] < 0) break;
+            node = t.child(runs, ids[j]);
         }
     }
 
@@ -714,10 +738,13 @@ classification classifier::impl::classify(std::string_view text) const {
     s.acc_ids.reserve(nt);
     s.fold_ids.reserve(nt);
     s.fold_orig.reserve(nt);
+    s.clause.resize(nt);
     for (std::size_t i = 0; i < nt; ++i) {
         const vocab_entry* a = lookup(tb.acc(i));
+        // An ASCII token's folded form is its accented form: one lookup.
         const vocab_entry* f = tb.tokens[i].ascii ? a : lookup(tb.fold(i));
         s.acc_ids.push_back(a ? a->acc : -1);
+        s.clause[i] = f && f->clause;
         if (f && f->rw >= 0) {
             for (auto id : rewrite_ids[static_cast<std::size_t>(f->rw)]) {
                 s.fold_ids.push_back(id);
@@ -728,24 +755,42 @@ classification classifier::impl::classify(std::string_view text) const {
             s.fold_orig.push_back(static_cast<std::uint32_t>(i));
         }
     }
-    run_trie(acc_trie, s.acc_ids, nullptr, s.matches);
-    run_trie(fold_trie, s.fold_ids, &s.fold_orig, s.matches);
+    // Every phrase occurrence, ordered by start, then longer first, then by
+    // entry, as the steps below need. Starts are taken in text order (the
+    // folded positions of a token are contiguous, as fold_orig never
+    // decreases) and the few matches of one start, from both tries, are
+    // sorted among themselves, so the list comes out sorted without a
+    // general sort. Matches that tie in this order are identical copies
+    // (same entry and span), so the result is the one a full sort gives.
     auto& ms = s.matches;
+    const std::size_t nf = s.fold_ids.size();
+    const auto before = [](const match& a, const match& b) {  // within one start
+        return a.te != b.te ? a.te > b.te : a.entry < b.entry;
+    };
+    for (std::size_t t = 0, k = 0; t < nt; ++t) {
+        const std::size_t group = ms.size();
+        walk_from(acc_trie, s.acc_ids.data(), nt, t, nullptr, ms);
+        for (; k < nf && s.fold_orig[k] == t; ++k)
+            walk_from(fold_trie, s.fold_ids.data(), nf, k, s.fold_orig.data(), ms);
+        for (std::size_t a = group + 1; a < ms.size(); ++a) {  // insertion sort: a handful at most
+            const match m = ms[a];
+            std::size_t b = a;
+            for (; b > group && before(m, ms[b - 1]); --b) ms[b] = ms[b - 1];
+            ms[b] = m;
+        }
+    }
 
     // Dedupe (same entry, same span) and drop matches contained in a longer
     // match of the same family; negation cues inside a longer cue of any
-    // family are part of that cue.
-    std::sort(ms.begin(), ms.end(), [](const match& a, const match& b) {
-        if (a.tb != b.tb) return a.tb < b.tb;
-        if (a.te != b.te) return a.te > b.te;
-        return a.entry < b.entry;
-    });
-    for (std::size_t i = 0; i < ms.size(); ++i) {
-        if (i > 0 && ms[i].entry == ms[i - 1].entry && ms[i].tb == ms[i - 1].tb && ms[i].te == ms[i - 1].te) {
-            ms[i].dropped = true;
-            continue;
-        }
-    }
+    // family are part of that cue. A dropped match plays no further part in
+    // anything below, so duplicates (adjacent once sorted) are removed
+    // outright, and the others once the overlap scan no longer needs them:
+    // the later passes then go over fewer matches.
+    ms.erase(std::unique(ms.begin(), ms.end(),
+                         [](const match& a, const match& b) {
+                             return a.entry == b.entry && a.tb == b.tb && a.te == b.te;
+                         }),
+             ms.end());
     // The first match that can contain ms[i] starts at most max_len tokens
     // before it; as ms is sorted by start, that index only moves forward.
     std::size_t first = 0;
@@ -754,9 +799,10 @@ classification classifier::impl::classify(std::string_view text) const {
         const auto fi = ms[i].fam;
         const std::uint32_t lo = ms[i].tb > max_len ? ms[i].tb - max_len : 0;
         while (ms[first].tb < lo) ++first;
-        for (std::size_t j = first; j < ms.size(); ++j) {
-            if (i == j || ms[j].dropped) continue;
-            if (ms[j].tb > ms[i].tb) break;
+        // Only matches sorted before ms[i] can contain it: those after it
+        // start later, or at the same token and are not longer.
+        for (std::size_t j = first; j < i; ++j) {
+            if (ms[j].dropped) continue;
             const bool contains = ms[j].tb <= ms[i].tb && ms[j].te >= ms[i].te &&
                                   (ms[j].te - ms[j].tb) > (ms[i].te - ms[i].tb);
             if (!contains) continue;
@@ -770,27 +816,26 @@ classification classifier::impl::classify(std::string_view text) const {
             }
         }
     }
+    std::erase_if(ms, [](const match& m) { return m.dropped; });
 
     // Negation: a negation cue negates risk cues starting within its scope,
     // up to a clause boundary.
     for (const auto& m : ms) {
-        if (m.dropped || entries[m.entry].fam != family::negation || entries[m.entry].scope == 0) continue;
+        if (m.fam != family::negation || entries[m.entry].scope == 0) continue;
         const auto scope = static_cast<std::uint32_t>(entries[m.entry].scope);
         std::uint32_t limit = m.te + scope;
         for (std::uint32_t k = m.te; k < limit && k < nt; ++k)
-            if (tb.tokens[k].boundary_before || is_clause_word(tb.fold(k))) {
+            if (tb.tokens[k].boundary_before || s.clause[k]) {
                 limit = k;
                 break;
             }
         auto it = std::lower_bound(ms.begin(), ms.end(), m.te,
                                    [](const match& a, std::uint32_t v) { return a.tb < v; });
-        for (; it != ms.end() && it->tb < limit; ++it) {
-            if (it->dropped) continue;
-            const auto f = entries[it->entry].fam;
-            if (f != family::act && f != family::severity) continue;
-            it->negated = true;
-        }
+        for (; it != ms.end() && it->tb < limit; ++it)
+            if (it->fam == family::act || it->fam == family::severity) it->negated = true;
     }
+    // Nothing below looks at a negated cue either.
+    std::erase_if(ms, [](const match& m) { return m.negated; });
 
     // Facts.
     bool child = false, nonreport = false, deesc = false;
@@ -803,8 +848,7 @@ classification classifier::impl::classify(std::string_view text) const {
         std::from_chars(num.data(), num.data() + num.size(), v);
         if (v < 18 && is_age_word(tb.fold(i + 1))) child = true;
     }
-    for (const auto& m : ms) {
-        if (m.dropped || m.negated) continue;
+    for (const auto& m : ms) {  // from here on, ms holds neither dropped nor negated matches
         const auto& e = entries[m.entry];
         switch (e.fam) {
         case family::child: child = true; break;
@@ -830,10 +874,8 @@ classification classifier::impl::classify(std::string_view text) const {
     seen.assign(entries.size(), 0);
     last_end.assign(entries.size(), 0);
     auto risk_ok = [&](const match& m) {
-        if (m.dropped || m.negated) return false;
-        const auto& e = entries[m.entry];
-        if (e.fam != family::act && e.fam != family::severity) return false;
-        if (e.needs_child && !child) return false;
+        if (m.fam != family::act && m.fam != family::severity) return false;
+        if (entries[m.entry].needs_child && !child) return false;
         return true;
     };
     for (const auto& m : ms) {
@@ -892,9 +934,11 @@ classification classifier::impl::classify(std::string_view text) const {
     }
     out.level = urgency_of(level);
     out.score = level + std::min(0.99, weight_sum / 20.0);
-    if (out.level != urgency::low)
+    if (out.level != urgency::low) {
+        out.categories.reserve(static_cast<std::size_t>(std::count(has.begin(), has.end(), true)));
         for (std::size_t c = 0; c < n_categories; ++c)
             if (has[c]) out.categories.emplace_back(category_labels[c]);
+    }
 
     // Track.
     if (out.level == urgency::low) {
@@ -904,8 +948,7 @@ classification classifier::impl::classify(std::string_view text) const {
     } else {
         out.track = legal_track::standard_5wd;
         for (const auto& m : ms) {
-            if (m.dropped || m.negated || entries[m.entry].fam != family::relation || !entries[m.entry].caregiver)
-                continue;
+            if (m.fam != family::relation || !entries[m.entry].caregiver) continue;
             const auto lo = m.tb > 4 + max_len ? m.tb - 4 - max_len : 0;
             auto it = std::lower_bound(risk_matches.begin(), risk_matches.end(), lo,
                                        [](const match* a, std::uint32_t v) { return a->tb < v; });
@@ -921,15 +964,19 @@ classification classifier::impl::classify(std::string_view text) const {
         }
     }
 
-    // Evidence, in text order.
+    // Evidence, in text order. A match spans whole code points (tokens start
+    // and end at code point boundaries), so when the whole text is valid
+    // UTF-8 each match is too and sanitising it would copy it unchanged:
+    // the tokenizer's verdict on the text instead of a check per piece.
+    const bool valid_text = tb.valid_utf8;
     out.evidence.reserve(ms.size());
     for (const auto& m : ms) {
-        if (m.dropped || m.negated) continue;
         const auto& e = entries[m.entry];
         if ((e.fam == family::act || e.fam == family::severity) && !risk_ok(m)) continue;
         const auto b = tb.tokens[m.tb].begin;
         const auto en = tb.tokens[m.te - 1].end;
-        out.evidence.push_back(evidence{e.id, detail::sanitize_utf8(text.substr(b, en - b))});
+        const auto piece = text.substr(b, en - b);
+        out.evidence.push_back(evidence{e.id, valid_text ? std::string(piece) : detail::sanitize_utf8(piece)});
     }
     return out;
 }

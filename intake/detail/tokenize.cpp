@@ -229,7 +229,7 @@ void canonical_tone(byte_buffer& buf, std::size_t start) {
 void byte_buffer::grow(std::size_t need) {
     std::size_t cap = cap_ < 64 ? 64 : cap_ * 2;
     while (cap < need) cap *= 2;
-    auto bigger = std::make_unique<char[]>(cap);
+    auto bigger = std::make_unique<char[]>(cap + pad_bytes);  // zeroed, padding included
     if (size_) std::memcpy(bigger.get(), data_.get(), size_);
     data_ = std::move(bigger);
     cap_ = cap;
@@ -241,9 +241,8 @@ void tokenize(std::string_view text, token_buffer& out) {
     out.fold_off.push_back(0);
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const std::size_t n = text.size();
-    // Lower case takes at most 3 bytes per 2 of the original, so one
-    // reservation is enough unless combining marks need recomposing (which
-    // reserves for itself); the loops below still check per code point.
+    // Lower case takes at most 3 bytes per 2 of the original, so this is
+    // enough unless combining marks need recomposing; each token checks again.
     out.accented.reserve_more(n + n / 2 + 16);
     out.folded.reserve_more(n + n / 2 + 16);
     const auto& tab = out_table();  // looked up once: the static's guard is not free per code point
@@ -262,14 +261,18 @@ void tokenize(std::string_view text, token_buffer& out) {
             boundary = false;
             bool has_mark = false;
             std::size_t j = i;
+            // Room for the rest of the text, made once per token so that the
+            // loop below writes through plain pointers: a code point of k
+            // bytes writes at most 4 (2 per byte of input) and the copies
+            // below store 4 bytes whatever the length, hence the slack.
+            out.accented.reserve_more(2 * (n - i) + 8);
+            out.folded.reserve_more(2 * (n - i) + 8);
+            char* a = out.accented.end();
+            char* f = out.folded.end();
             while (j < n) {
                 if (p[j] < 0x80) {
                     // A run of ASCII letters (or digits): the accented and the
                     // folded form are both its lower case, written in one pass.
-                    out.accented.reserve_more(n - j);
-                    out.folded.reserve_more(n - j);
-                    char* a = out.accented.end();
-                    char* f = out.folded.end();
                     const std::size_t run = j;
                     if (digits) {
                         for (; j < n && static_cast<unsigned>(p[j] - '0') <= 9; ++j) *a++ = *f++ = static_cast<char>(p[j]);
@@ -280,8 +283,6 @@ void tokenize(std::string_view text, token_buffer& out) {
                             *a++ = *f++ = static_cast<char>(c);
                         }
                     }
-                    out.accented.set_end(a);
-                    out.folded.set_end(f);
                     if (j == run) break;  // any other ASCII byte ends the token
                     continue;
                 }
@@ -294,22 +295,19 @@ void tokenize(std::string_view text, token_buffer& out) {
                 if (cj.kind == cls::mark) {
                     has_mark = true;
                 } else {
-                    out.accented.reserve_more(4);
-                    out.folded.reserve_more(4);
-                    char* a = out.accented.end();
                     std::memcpy(a, cj.lower, 4);
-                    out.accented.set_end(a + cj.len);
-                    char* f = out.folded.end();
+                    a += cj.len;
                     if (cj.folded) {
                         *f++ = cj.folded;
                     } else {
                         std::memcpy(f, cj.lower, 4);
                         f += cj.len;
                     }
-                    out.folded.set_end(f);
                 }
                 j += l;
             }
+            out.accented.set_end(a);
+            out.folded.set_end(f);
             t.end = static_cast<std::uint32_t>(j);
             if (has_mark) {
                 out.accented.truncate(out.acc_off.back());
@@ -321,6 +319,11 @@ void tokenize(std::string_view text, token_buffer& out) {
             out.fold_off.push_back(static_cast<std::uint32_t>(out.folded.size()));
             i = j;
         } else {
+            // Every byte the token loop above does not take comes here, and
+            // it stops at a sequence it cannot decode, so this sees the first
+            // invalid sequence if there is one (decode() is as strict as
+            // is_valid_utf8).
+            if (cp < 0) out.valid_utf8 = false;
             if (ci.kind == cls::punct) boundary = true;
             i += len;
         }

@@ -22,6 +22,9 @@ struct token {
 // Bytes written by the tokenizer. Unlike std::string, appending does not
 // check the capacity and rewrite a terminator per byte: a writer reserves
 // room first (reserve_more), writes through a pointer and commits the end.
+// Once anything was reserved, 8 initialised bytes follow the capacity, so
+// an 8-byte load starting anywhere before size() stays inside the
+// allocation (the classifier's vocabulary lookup reads tokens that way).
 class byte_buffer {
 public:
     byte_buffer() = default;
@@ -45,6 +48,7 @@ public:
     char operator[](std::size_t i) const noexcept { return data_[i]; }
 
 private:
+    static constexpr std::size_t pad_bytes = 8;  // after the capacity, see above
     void grow(std::size_t need);
     std::unique_ptr<char[]> data_;
     std::size_t size_ = 0;
@@ -57,6 +61,9 @@ private:
 // `fold_off` (one more entry than tokens: a prefix-offset table).
 struct token_buffer {
     std::vector<token> tokens;
+    // The whole text was valid UTF-8 (what is_valid_utf8 says): the
+    // tokenizer decodes every byte anyway, so it tells for free.
+    bool valid_utf8 = true;
     byte_buffer accented;
     byte_buffer folded;
     std::vector<std::uint32_t> acc_off;
@@ -66,6 +73,7 @@ struct token_buffer {
     std::string_view fold(std::size_t i) const { return folded.view(fold_off[i], fold_off[i + 1]); }
     void clear() {
         tokens.clear();
+        valid_utf8 = true;
         accented.clear();
         folded.clear();
         acc_off.clear();

@@ -207,6 +207,73 @@ TEST_CASE("classify: evidence quotes the text as written") {
     CHECK(std::any_of(s.evidence.begin(), s.evidence.end(), [](const evidence& e) { return e.match == "CHAY MAU"; }));
 }
 
+TEST_CASE("classify: evidence from a text that is not valid UTF-8 is sanitised, piece by piece") {
+    const auto& c = shared();
+    auto match_of = [](const classification& r, std::string_view rule) {
+        for (const auto& e : r.evidence)
+            if (e.rule == rule) return e.match;
+        return std::string("(none)");
+    };
+    const std::string nul(1, '\0');
+    const std::string quoted = "chảy" + nul + "máu";
+    // Valid text: quoted as written, NUL included.
+    CHECK(match_of(c.classify("bé bị đánh " + quoted), "severity.bleeding") == quoted);
+    // Invalid byte elsewhere: the quoted piece is valid and kept as written.
+    CHECK(match_of(c.classify("bé bị đánh " + quoted + " \xff"), "severity.bleeding") == quoted);
+    // Invalid byte inside the piece: replaced by U+FFFD (and NUL by a space).
+    CHECK(match_of(c.classify("bé bị đánh chảy\xffmáu"), "severity.bleeding") == "chảy\xef\xbf\xbdmáu");
+    CHECK(match_of(c.classify("bé bị đánh chảy" + nul + "\xffmáu"), "severity.bleeding") ==
+          "chảy \xef\xbf\xbdmáu");
+}
+
+TEST_CASE("classify: vocabulary keys of every length match exactly") {
+    // Tokens around the 8- and 16-byte marks, differing only in their last
+    // byte, accented and folded.
+    const char* toml = R"([[act]]
+id = "a8"
+level = "high"
+categories = { neglect = 1.0 }
+phrases = ["abcdefgh"]
+[[act]]
+id = "a9"
+level = "high"
+categories = { neglect = 1.0 }
+phrases = ["abcdefghi"]
+[[act]]
+id = "a16"
+level = "high"
+categories = { neglect = 1.0 }
+phrases = ["abcdefghijklmnop"]
+[[act]]
+id = "a17"
+level = "high"
+categories = { neglect = 1.0 }
+phrases = ["abcdefghijklmnopq", "abcdefghijklmnopq abcdefghijklmnopqrstuvwxyz"]
+[[act]]
+id = "acc"
+level = "high"
+categories = { neglect = 1.0 }
+phrases = ["nghiêng", "trường", "khuyếnkhích"]
+)";
+    auto lex = lexicon::parse(toml, "keys.toml");
+    REQUIRE_MESSAGE(lex.has_value(), (lex ? std::string() : lex.err().message));
+    const classifier c(std::move(*lex));
+    auto rules = [&](std::string_view text) {
+        std::vector<std::string> out;
+        for (const auto& e : c.classify(text).evidence) out.push_back(e.rule + "=" + e.match);
+        return out;
+    };
+    using v = std::vector<std::string>;
+    CHECK(rules("abcdefgh abcdefghi") == v{"a8=abcdefgh", "a9=abcdefghi"});
+    CHECK(rules("abcdefgi abcdefghj abcdefghijklmnoq abcdefghijklmnopr").empty());
+    CHECK(rules("ABCDEFGHIJKLMNOP, abcdefghijklmnopq") == v{"a16=ABCDEFGHIJKLMNOP", "a17=abcdefghijklmnopq"});
+    CHECK(rules("abcdefghijklmnopq abcdefghijklmnopqrstuvwxyz") ==
+          v{"a17=abcdefghijklmnopq abcdefghijklmnopqrstuvwxyz"});
+    CHECK(rules("abcdefghijklmnopq abcdefghijklmnopqrstuvwxyy") == v{"a17=abcdefghijklmnopq"});
+    CHECK(rules("Nghiêng trường khuyếnkhích") == v{"acc=Nghiêng", "acc=trường", "acc=khuyếnkhích"});
+    CHECK(rules("nghieng truong nghiềng trưởng khuyếnkhich").empty());
+}
+
 TEST_CASE("classify: negation scope") {
     const auto& c = shared();
     struct row { const char* text; urgency level; };
