@@ -7,7 +7,8 @@
 // `accept` is empty, no commune and the right province; or, with `null_ok`,
 // no commune), the time to load the unit tables of DATA_DIR (routing/data),
 // and the speed on typical report texts: the labelled texts as typed in a
-// place field, and the same places inside SMS-length report bodies, compared
+// place field, the same places inside SMS-length report bodies and inside
+// long report bodies (300 to 800 bytes, what the server takes in), compared
 // with a plain ASCII lower-casing pass over the same bytes. Lines starting
 // with "locate_" repeat the figures for scripts (bench/run.sh):
 //   locate_load_ms MS
@@ -97,6 +98,38 @@ constexpr const char* templates[] = {
     "Khẩn cấp: trẻ bị xâm hại tại {} tối qua, gia đình rất hoang mang, chưa báo công an.",
 };
 
+// Sentences around the place in long report bodies: with and without
+// diacritics, SMS-style, with names of people, villages and everyday words
+// that look like unit names, as real reports have them.
+constexpr const char* fillers[] = {
+    "Tôi là hàng xóm sát vách, tối nào cũng nghe tiếng bố dượng quát mắng và đánh con bé bằng roi mây.",
+    "Cháu đến lớp với nhiều vết bầm tím ở tay và lưng, hỏi thì cháu nói bị ngã nhưng cứ né tránh.",
+    "Hai đứa trẻ bị bỏ ở nhà một mình nhiều ngày, bố mẹ đi làm ăn xa, các cháu phải sang xin cơm hàng xóm.",
+    "e thay chau be gay go, quan ao ban, ko dc di hoc, toi ngu ngoai hien vi bo khoa cua di uong ruou.",
+    "Tôi đã nói với trưởng thôn Đồng Tâm từ tuần trước nhưng chưa thấy ai đến hỏi, gia đình rất hoang mang.",
+    "Nhà đó ở cuối ngõ, cổng sắt màu xanh, cạnh cây hoa sữa, gần trường tiểu học Kim Đồng.",
+    "Người đó khoảng bốn mươi tuổi, tên là Nguyễn Văn Hùng, hay đi xe máy Wave màu đỏ, nói giọng miền Trung.",
+    "co nguoi la hay dung truoc cong truong cho xe may cho hs nu ve, hom nay 1 em lop 6 ko ve nha.",
+    "Mẹ cháu quê ở Thái Bình, cũng bị đánh nên không bảo vệ được con, có lần phải bế con chạy sang nhà tôi.",
+    "Xin các cô chú đến kiểm tra ngay, mong cơ quan chức năng xử lý sớm và giữ bí mật thông tin người báo.",
+    "Chuyện này đã kéo dài khoảng ba tháng nay, mấy người hàng xóm đều biết nhưng không ai dám can thiệp.",
+    "bao tin: o thon 5 co 2 chau nho bi bo mac, cac chau an uong thieu thon, chau lon moi 9t phai trong em 3t.",
+};
+
+// A long report body around `place`: fillers before and after the k-th
+// template until a length of 300 to 800 bytes chosen by k.
+std::string long_body(const std::string& place, std::size_t k) {
+    std::string t = templates[k % std::size(templates)];
+    t.replace(t.find("{}"), 2, place);
+    const std::size_t target = 300 + (k * 97) % 500;
+    for (std::size_t f = k * 5; t.size() < target; ++f) {
+        const std::string filler = fillers[f % std::size(fillers)];
+        if (t.size() + 1 + filler.size() > 800) break;
+        t = f % 2 ? filler + " " + t : t + (k % 3 ? " " : "\n") + filler;
+    }
+    return t;
+}
+
 void speed(const locator& loc, const std::vector<example>& all) {
     if (all.empty()) return;
     std::vector<std::string> fields, bodies;
@@ -107,6 +140,8 @@ void speed(const locator& loc, const std::vector<example>& all) {
         t.replace(t.find("{}"), 2, e.text);
         bodies.push_back(std::move(t));
     }
+    std::vector<std::string> long_bodies;
+    for (std::size_t i = 0; i < all.size(); ++i) long_bodies.push_back(long_body(all[i].text, i));
     std::size_t sink = 0;
     const auto rate = [&](const std::vector<std::string>& texts) {
         return hotline::bench::texts_per_second(texts, 1.0, [&](const std::string& t) {
@@ -124,11 +159,14 @@ void speed(const locator& loc, const std::vector<example>& all) {
     };
     const double f = rate(fields), fb = baseline(fields);
     const double b = rate(bodies), bb = baseline(bodies);
+    const double l = rate(long_bodies), lb = baseline(long_bodies);
     std::printf("== speed (one core; %zu texts)\n", fields.size());
     std::printf("place fields (%.0f bytes avg)   %8.0f locations/s; lower-casing %9.0f/s, ratio %.0fx\n",
                 avg_bytes(fields), f, fb, fb / f);
     std::printf("report bodies (%.0f bytes avg) %8.0f locations/s; lower-casing %9.0f/s, ratio %.0fx\n",
                 avg_bytes(bodies), b, bb, bb / b);
+    std::printf("long report bodies (%.0f bytes avg) %8.0f locations/s; lower-casing %9.0f/s, ratio %.0fx\n",
+                avg_bytes(long_bodies), l, lb, lb / l);
     std::printf("target >= 20000 locations/s on report bodies: %s\n", b >= 20000 ? "PASS" : "MISS");
     std::printf("locate_rate %.0f %.0f %.1f\n", b, f, bb / b);
     std::printf("(sink %zu)\n", sink % 10);

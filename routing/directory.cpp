@@ -1,5 +1,6 @@
 #include "routing/directory.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -594,8 +595,9 @@ std::string format_clock(int minute) {
 
 std::string format_date(std::chrono::local_days d) {
     const std::chrono::year_month_day ymd{d};
-    return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                       static_cast<unsigned>(ymd.day()));
+    // Compiled format: this runs for every report (the roster lookups).
+    return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}"), static_cast<int>(ymd.year()),
+                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
 }
 
 }  // namespace hotline::routing

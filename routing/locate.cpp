@@ -6,6 +6,7 @@
 #include <array>
 
 #include "routing/detail/fold.hpp"
+#include "routing/detail/string_ids.hpp"
 #include "routing/detail/units_data.hpp"
 
 namespace hotline::routing {
@@ -29,6 +30,7 @@ struct lexeme {
     std::size_t size = 0;
     std::array<std::string, 2> folded;
     std::array<std::string, 2> accent;
+    std::array<std::uint32_t, 2> id{none, none};  // the folded words' ids in vocabulary::words
 };
 
 lexeme make_lexeme(std::string_view vietnamese) {
@@ -41,18 +43,6 @@ lexeme make_lexeme(std::string_view vietnamese) {
         l.accent[i] = w.acc(i);
     }
     return l;
-}
-
-// The folded words of `vietnamese` joined by spaces.
-std::string folded_phrase(std::string_view vietnamese) {
-    word_list w;
-    detail::split_words(vietnamese, w);
-    std::string out;
-    for (std::size_t i = 0; i < w.size(); ++i) {
-        if (i) out.push_back(' ');
-        out.append(w.fold(i));
-    }
-    return out;
 }
 
 // The unit a unit word announces. `city` is thành phố, which was a district
@@ -104,7 +94,12 @@ struct vocabulary {
     std::vector<lexeme> person;    // a name after these is a person's
     std::vector<lexeme> locative;  // "ở", "tại": a place follows
     std::vector<lexeme> hometown;  // "quê (ở)", "nguyên quán", "sinh ra ở": where someone is from, not where it happens
-    std::vector<std::string> common_phrases;  // unit names that are also everyday words (folded)
+    // Unit names that are also everyday words, as word ids.
+    std::vector<std::vector<std::uint32_t>> common_phrases;
+    // Every folded word of the lists above. A word of the text is looked up
+    // here once; then comparing it with any of them compares two ids.
+    detail::string_ids words;
+    std::vector<char> starts_unit_word;  // by word id: the first word of some unit word
 };
 
 const vocabulary& vocab() {
@@ -151,8 +146,19 @@ const vocabulary& vocab() {
                              "trần phú", "lê lợi", "hoàng văn thụ", "minh khai", "nguyễn trãi", "trần hưng đạo",
                              "hai bà trưng", "lê hồng phong", "kim đồng", "võ thị sáu", "ngô quyền", "lý thái tổ",
                              "phan chu trinh", "nguyễn du", "điện biên", "tiền phong", "thanh xuân", "hòa an",
-                             "tân an", "an phú", "phú an", "an bình", "tân bình", "tân hòa", "tân thành"})
-            x.common_phrases.push_back(folded_phrase(p));
+                             "tân an", "an phú", "phú an", "an bình", "tân bình", "tân hòa", "tân thành"}) {
+            word_list w;
+            detail::split_words(p, w);
+            auto& ids = x.common_phrases.emplace_back();
+            for (std::size_t i = 0; i < w.size(); ++i) ids.push_back(x.words.insert(w.fold(i)));
+        }
+        for (auto* list : {&x.village, &x.person, &x.locative, &x.hometown})
+            for (auto& l : *list)
+                for (std::size_t k = 0; k < l.size; ++k) l.id[k] = x.words.insert(l.folded[k]);
+        for (auto& def : x.unit_words)
+            for (std::size_t k = 0; k < def.words.size; ++k) def.words.id[k] = x.words.insert(def.words.folded[k]);
+        x.starts_unit_word.assign(x.words.size(), 0);
+        for (const auto& def : x.unit_words) x.starts_unit_word[def.words.id[0]] = 1;
         return x;
     }();
     return v;
@@ -184,16 +190,29 @@ struct hyp {
     bool accent_ok = true;
 };
 
+struct placed_district {
+    std::uint16_t start;  // where its mention starts
+    std::uint32_t district;
+};
+
+// Everything a call needs room for, kept per thread so that a call after the
+// first allocates nothing but its answer.
 struct scratch {
     word_list words;
     std::vector<mention> mentions;
     std::vector<hyp> hyps;
     std::vector<hyp> exact;
-    std::vector<std::uint32_t> ids;  // word ids in the name index, per word
+    std::vector<std::uint32_t> ids;        // word ids in the name index, per word
+    std::vector<std::uint32_t> vocab_ids;  // word ids in vocabulary::words, per word
+    std::vector<std::uint32_t> path;       // name index walks, see find_mentions
+    std::vector<std::uint16_t> path_len;
     std::vector<std::pair<unit_word, std::size_t>> units;  // the unit word starting at each word
     std::vector<char> context_at;    // a province or district name starts at the word
-    std::vector<std::uint32_t> set_a, set_b, local, others, typed_districts;
+    std::vector<std::uint32_t> set_a, set_b, set_c, local, others, typed_districts;
     std::vector<char> drop;
+    // The resolver's findings (see there).
+    std::vector<std::uint32_t> provinces, old_provinces, districts;
+    std::vector<placed_district> district_at;
 };
 
 scratch& local_scratch() {
@@ -240,7 +259,14 @@ bool prefer(std::vector<T>& v, F keep) {
 
 class resolver {
 public:
-    resolver(const catalog_data& d, std::uint32_t home, scratch& s) : d_(d), home_(home), s_(s) {}
+    resolver(const catalog_data& d, std::uint32_t home, scratch& s)
+        : d_(d),
+          home_(home),
+          s_(s),
+          provinces_(s.provinces),
+          old_provinces_(s.old_provinces),
+          districts_(s.districts),
+          district_at_(s.district_at) {}
 
     location_result run(const location_query& q);
 
@@ -269,15 +295,12 @@ private:
     scratch& s_;
     bool text_marked_ = false;
 
-    std::vector<std::uint32_t> provinces_;         // current provinces the text or query names
-    std::vector<std::uint32_t> old_provinces_;     // former provinces named by a former name
+    // In the scratch space; gather_provinces and gather_districts clear them.
+    std::vector<std::uint32_t>& provinces_;        // current provinces the text or query names
+    std::vector<std::uint32_t>& old_provinces_;    // former provinces named by a former name
+    std::vector<std::uint32_t>& districts_;        // former districts named
+    std::vector<placed_district>& district_at_;    // each district with its place in the text, in text order
     std::string province_note_;                    // how the first province was named, for `matched`
-    std::vector<std::uint32_t> districts_;         // former districts named
-    struct placed_district {
-        std::uint16_t start;  // where its mention starts
-        std::uint32_t district;
-    };
-    std::vector<placed_district> district_at_;     // each district with its place in the text, in text order
 
     // The state of the last filter_hyps.
     bool district_confirmed_ = false;
@@ -291,7 +314,8 @@ private:
 // Word i is the k-th word of `l`.
 bool resolver::word_is(std::size_t i, const lexeme& l, std::size_t k) const {
     const auto& w = s_.words;
-    if (w.fold(i) != l.folded[k]) return false;
+    // The same vocabulary id is the same folded word.
+    if (s_.vocab_ids[i] != l.id[k]) return false;
     if (w.words[i].marked) return w.acc(i) == l.accent[k];
     return true;
 }
@@ -307,6 +331,8 @@ bool resolver::phrase_at(std::size_t i, const lexeme& l, std::size_t& len) const
 
 // One of `list` ends at word i.
 bool resolver::any_word(std::size_t i, const std::vector<lexeme>& list) const {
+    // Each lexeme ends with a vocabulary word: most words of a text are none.
+    if (s_.vocab_ids[i] == none) return false;
     std::size_t len = 0;
     for (const auto& l : list) {
         if (l.size == 1 ? word_is(i, l) : i > 0 && phrase_at(i - 1, l, len)) return true;
@@ -316,11 +342,14 @@ bool resolver::any_word(std::size_t i, const std::vector<lexeme>& list) const {
 
 std::pair<unit_word, std::size_t> resolver::unit_word_at(std::size_t i) const {
     const auto& w = s_.words;
-    if (w.words[i].digits) return {unit_word::none, 0};
-    for (const auto& def : vocab().unit_words) {
+    const auto& v = vocab();
+    // Most words start no unit word: one look at their vocabulary id says so.
+    const auto id = s_.vocab_ids[i];
+    if (w.words[i].digits || id == none || !v.starts_unit_word[id]) return {unit_word::none, 0};
+    for (const auto& def : v.unit_words) {
         std::size_t len = 0;
         if (def.abbreviation) {
-            if (w.fold(i) != def.words.folded[0]) continue;
+            if (id != def.words.id[0]) continue;
             len = 1;
         } else {
             if (!phrase_at(i, def.words, len)) continue;
@@ -331,6 +360,25 @@ std::pair<unit_word, std::size_t> resolver::unit_word_at(std::size_t i) const {
         return {def.kind, len};
     }
     return {unit_word::none, 0};
+}
+
+constexpr std::uint8_t bit(level l) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(l)); }
+
+// The kinds of name `compatible(u, r)` may accept, as name_index::kinds bits.
+std::uint8_t kinds_for(unit_word u) {
+    switch (u) {
+    case unit_word::xa: case unit_word::phuong: case unit_word::thi_tran: case unit_word::dac_khu:
+        return bit(level::commune) | bit(level::legacy_commune);
+    case unit_word::huyen: case unit_word::quan: case unit_word::thi_xa:
+        return bit(level::legacy_district);
+    case unit_word::city:
+        return bit(level::legacy_district) | bit(level::province) | bit(level::legacy_province);
+    case unit_word::tinh:
+        return bit(level::province) | bit(level::legacy_province);
+    case unit_word::none:
+        break;
+    }
+    return 0xFF;
 }
 
 bool resolver::compatible(unit_word u, const name_ref& r) const {
@@ -358,9 +406,26 @@ void resolver::find_mentions() {
     auto& ms = s_.mentions;
     ms.clear();
     const std::size_t n = std::min<std::size_t>(w.size(), 0xFFF0);
-    auto& ids = s_.ids;
-    ids.resize(n);
-    for (std::size_t i = 0; i < n; ++i) ids[i] = names.word_id(w.fold(i));
+    const auto& ids = s_.ids;
+    // Every walk down the name index from a word: the node after each word
+    // of the names starting there, as far as the words can be one name. The
+    // context marks, the typed names and the bare names below all walk from
+    // the same words; each walk is done once, here.
+    const std::size_t width = names.max_words();
+    auto& path = s_.path;  // path[i * width + k]: the node reached by words [i, i + k]
+    auto& path_len = s_.path_len;
+    path.resize(n * width);
+    path_len.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint32_t node = 0;
+        std::size_t k = 0;
+        for (std::size_t j = i; j < n && k < width; ++j, ++k) {
+            if (j > i && !within_name(w.words[j].before)) break;
+            if (ids[j] == none || (node = names.child(node, ids[j])) == none) break;
+            path[i * width + k] = node;
+        }
+        path_len[i] = static_cast<std::uint16_t>(k);
+    }
     // Per word: the unit word starting there, and whether a province or
     // district name starts there (what may follow the end of a name).
     auto& units = s_.units;
@@ -369,27 +434,25 @@ void resolver::find_mentions() {
     auto& context_at = s_.context_at;
     context_at.assign(n + 1, 0);
     for (std::size_t i = 0; i < n; ++i) {
-        std::uint32_t node = 0;
         bool dashed = false;
-        for (std::size_t j = i; j < n && j - i < names.max_words(); ++j) {
-            if (j > i && !within_name(w.words[j].before)) break;
+        for (std::size_t k = 0; k < path_len[i]; ++k) {
+            const std::size_t j = i + k;
             dashed = dashed || (j > i && w.words[j].before == gap::dash);
-            if (ids[j] == none || (node = names.child(node, ids[j])) == none) break;
-            for (const auto& r : names.refs(node))
-                if ((r.kind == level::province || r.kind == level::legacy_province ||
-                     (r.kind == level::legacy_district && j > i)) && (!dashed || r.dashed))
-                    context_at[i] = 1;
+            // A province, or a district of two words or more; across a dash
+            // only a name written with one.
+            const std::uint8_t wanted =
+                bit(level::province) | bit(level::legacy_province) | (j > i ? bit(level::legacy_district) : 0);
+            if (names.kinds(path[i * width + k], dashed) & wanted) context_at[i] = 1;
         }
     }
     // A unit word followed by a name it can announce.
     for (std::size_t i = 0; i < n; ++i) {
         const auto [uw, len] = units[i];
         if (uw == unit_word::none || i + len >= n || ends_part(w.words[i + len].before)) continue;
-        std::uint32_t node = 0;
-        for (std::size_t j = i + len; j < n && j - i - len < names.max_words(); ++j) {
-            if (j > i + len && !within_name(w.words[j].before)) break;
-            if (ids[j] == none || (node = names.child(node, ids[j])) == none) break;
-            const auto& refs = names.refs(node);
+        const std::size_t b = i + len;
+        for (std::size_t k = 0; k < path_len[b]; ++k) {
+            if (!(names.kinds(path[b * width + k], false) & kinds_for(uw))) continue;
+            const auto& refs = names.refs(path[b * width + k]);
             if (std::any_of(refs.begin(), refs.end(), [&](const name_ref& r) { return compatible(uw, r); })) {
                 context_at[i] = 1;
                 break;
@@ -400,19 +463,20 @@ void resolver::find_mentions() {
     // a unit with or without its unit word follows. "xa chi lang bac ninh"
     // is xã Chi Lăng, Bắc Ninh, not xã Chi Lăng Bắc.
     const auto clean_end = [&](std::size_t e) { return e >= n || ends_part(w.words[e].before) || context_at[e]; };
-    // The names starting at `b` that `keep` accepts: the longest that ends
-    // cleanly, else the longest.
-    const auto longest = [&](std::size_t b, auto keep, std::size_t& end) {
-        std::uint32_t node = 0, best = none, best_clean = none;
+    // The names starting at `b` that `keep` accepts (`kinds`: the kinds of
+    // name it may accept): the longest that ends cleanly, else the longest.
+    const auto longest = [&](std::size_t b, std::uint8_t kinds, auto keep, std::size_t& end) {
+        std::uint32_t best = none, best_clean = none;
         std::size_t best_end = 0, clean_end_at = 0;
         bool dashed = false;
-        for (std::size_t j = b; j < n && j - b < names.max_words(); ++j) {
-            if (j > b && !within_name(w.words[j].before)) break;
+        for (std::size_t k = 0; k < path_len[b]; ++k) {
+            const std::size_t j = b + k;
+            const auto node = path[b * width + k];
             dashed = dashed || (j > b && w.words[j].before == gap::dash);
-            if (ids[j] == none || (node = names.child(node, ids[j])) == none) break;
-            const auto& refs = names.refs(node);
             // Across a dash only names written with one: "Thanh Hà - Thanh Hà"
             // does not contain xã Hà Thanh.
+            if (!(names.kinds(node, dashed) & kinds)) continue;
+            const auto& refs = names.refs(node);
             const auto fits = [&](const name_ref& r) { return (!dashed || r.dashed) && keep(r); };
             if (!std::any_of(refs.begin(), refs.end(), fits)) continue;
             best = node;
@@ -440,7 +504,8 @@ void resolver::find_mentions() {
             skip_until = i + len;
             if (g != gap::clause && (g != gap::none || abbreviation)) {
                 std::size_t end = 0;
-                const auto node = longest(b, [&](const name_ref& r) { return compatible(uw, r); }, end);
+                const auto node =
+                    longest(b, kinds_for(uw), [&](const name_ref& r) { return compatible(uw, r); }, end);
                 if (node != none) {
                     mention m;
                     m.start = static_cast<std::uint16_t>(i);
@@ -458,7 +523,7 @@ void resolver::find_mentions() {
         }
         // Bare: a name without a unit word.
         std::size_t end = 0;
-        const auto node = longest(i, [](const name_ref&) { return true; }, end);
+        const auto node = longest(i, kinds_for(unit_word::none), [](const name_ref&) { return true; }, end);
         if (node != none) {
             mention m;
             m.start = m.begin = static_cast<std::uint16_t>(i);
@@ -678,13 +743,12 @@ void resolver::accept_bare() {
             if (n2.start > m.end + 1) break;
             if (n2.as == role::province || n2.as == role::district) context_after = true;
         }
-        std::string key;
-        for (std::size_t j = m.begin; j < m.end; ++j) {
-            if (j > m.begin) key.push_back(' ');
-            key.append(w.fold(j));
-        }
-        const bool common =
-            std::find(v.common_phrases.begin(), v.common_phrases.end(), key) != v.common_phrases.end();
+        // The same words as a common phrase: the same vocabulary ids.
+        const std::size_t size = m.end - m.begin;
+        const auto* first_id = s_.vocab_ids.data() + m.begin;
+        const bool common = std::any_of(v.common_phrases.begin(), v.common_phrases.end(), [&](const auto& p) {
+            return p.size() == size && p.front() == *first_id && std::equal(p.begin(), p.end(), first_id);
+        });
         if (blocked) {
             m.accepted = false;
         } else if (common) {
@@ -868,6 +932,14 @@ location_result resolver::run(const location_query& q) {
     location_result r;
     auto& w = s_.words;
     detail::split_words(q.text, w);
+    const auto& vocabulary_words = vocab().words;
+    s_.ids.resize(w.size());
+    s_.vocab_ids.resize(w.size());
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        const auto f = w.fold(i);
+        s_.ids[i] = d_.names.word_id(f);
+        s_.vocab_ids[i] = vocabulary_words.find(f);
+    }
     std::size_t letters = 0, marked = 0;
     for (const auto& x : w.words) {
         letters += !x.digits;
@@ -906,18 +978,19 @@ location_result resolver::run(const location_query& q) {
                 any_set = true;
             } else {
                 multiple = true;
-                std::vector<std::uint32_t> both;
+                auto& both = s_.set_c;
+                both.clear();
                 std::set_intersection(result_set.begin(), result_set.end(), this_set.begin(), this_set.end(),
                                       std::back_inserter(both));
                 if (both.empty()) {
                     // Two places that do not meet: undecided, all of them possible.
-                    std::vector<std::uint32_t> all;
+                    auto& all = s_.set_c;  // the empty intersection's room
                     std::set_union(result_set.begin(), result_set.end(), this_set.begin(), this_set.end(),
                                    std::back_inserter(all));
-                    result_set = std::move(all);
+                    result_set.swap(all);
                     any_ambiguous = true;
                 } else {
-                    result_set = std::move(both);
+                    result_set.swap(both);
                 }
             }
             const bool confirmed = district_confirmed_ || old_province_confirmed_ || !provinces_.empty();

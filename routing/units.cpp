@@ -15,31 +15,34 @@ namespace hotline::routing {
 
 namespace detail {
 
-std::uint32_t name_index::word_id(std::string_view folded) const {
-    const auto it = words_.find(folded);
-    return it == words_.end() ? none : it->second;
-}
-
-std::uint32_t name_index::child(std::uint32_t node, std::uint32_t word) const {
-    const auto it = edges_.find((static_cast<std::uint64_t>(node) << 32) | word);
-    return it == edges_.end() ? none : it->second;
-}
-
 void name_index::add(const std::vector<std::string_view>& words, name_ref ref) {
     if (words.empty()) return;
     std::uint32_t node = 0;
     for (const auto w : words) {
-        auto wit = words_.find(w);
-        if (wit == words_.end()) wit = words_.emplace(std::string(w), static_cast<std::uint32_t>(words_.size())).first;
-        const std::uint64_t key = (static_cast<std::uint64_t>(node) << 32) | wit->second;
-        auto [eit, added] = edges_.try_emplace(key, static_cast<std::uint32_t>(refs_.size()));
-        if (added) refs_.emplace_back();
-        node = eit->second;
+        const auto word = words_.insert(w);
+        const auto fresh = static_cast<std::uint32_t>(refs_.size());
+        std::uint32_t next = none;
+        if (node == 0) {
+            if (root_.size() <= word) root_.resize(word + 1, none);
+            if (root_[word] == none) root_[word] = fresh;
+            next = root_[word];
+        } else {
+            next = edges_.try_emplace((static_cast<std::uint64_t>(node) << 32) | word, fresh).first->second;
+        }
+        if (next == fresh) {
+            refs_.emplace_back();
+            kinds_.push_back(0);
+            dashed_kinds_.push_back(0);
+        }
+        node = next;
     }
     auto& r = refs_[node];
     for (const auto& x : r)
         if (x.kind == ref.kind && x.index == ref.index) return;
     r.push_back(ref);
+    const auto bit = static_cast<std::uint8_t>(1u << static_cast<unsigned>(ref.kind));
+    kinds_[node] |= bit;
+    if (ref.dashed) dashed_kinds_[node] |= bit;
     max_words_ = std::max(max_words_, words.size());
 }
 

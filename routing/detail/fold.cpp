@@ -51,6 +51,26 @@ void put_utf8(std::string& s, std::int32_t cp) {
     }
 }
 
+// put_utf8 into a buffer known to have room for 4 bytes; returns the end.
+char* put_utf8(char* out, std::int32_t cp) noexcept {
+    if (cp < 0x80) {
+        *out++ = static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        *out++ = static_cast<char>(0xC0 | (cp >> 6));
+        *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *out++ = static_cast<char>(0xE0 | (cp >> 12));
+        *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        *out++ = static_cast<char>(0xF0 | (cp >> 18));
+        *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        *out++ = static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return out;
+}
+
 // Lenient decoder: the code point and its length, or -1 and length 1.
 std::int32_t decode(const unsigned char* p, std::size_t n, std::size_t& len) noexcept {
     const unsigned char b0 = p[0];
@@ -186,19 +206,32 @@ cp_info compute(std::int32_t cp) {
 
 constexpr std::int32_t table_size = 0x2000;  // Latin, and Latin Extended Additional (Vietnamese)
 
-const std::array<cp_info, table_size>& table() {
+struct tables {
+    std::array<cp_info, table_size> info;
+    // The kind alone, one byte a code point: splitting a text into words
+    // needs nothing else, and this part stays in the first-level cache.
+    std::array<cls, table_size> kind;
+};
+
+const tables& table() {
     static const auto* t = [] {
-        auto* a = new std::array<cp_info, table_size>();
-        for (std::int32_t cp = 0; cp < table_size; ++cp) (*a)[static_cast<std::size_t>(cp)] = compute(cp);
+        auto* a = new tables();
+        for (std::int32_t cp = 0; cp < table_size; ++cp) {
+            a->info[static_cast<std::size_t>(cp)] = compute(cp);
+            a->kind[static_cast<std::size_t>(cp)] = a->info[static_cast<std::size_t>(cp)].kind;
+        }
         return a;
     }();
     return *t;
 }
 
 struct reader {
-    const std::array<cp_info, table_size>& tab;
+    const tables& tab;
     cp_info at(std::int32_t cp) const {
-        return cp < 0 ? cp_info{} : cp < table_size ? tab[static_cast<std::size_t>(cp)] : compute(cp);
+        return cp < 0 ? cp_info{} : cp < table_size ? tab.info[static_cast<std::size_t>(cp)] : compute(cp);
+    }
+    cls kind(std::int32_t cp) const {
+        return cp < 0 ? cls::other : cp < table_size ? tab.kind[static_cast<std::size_t>(cp)] : compute(cp).kind;
     }
 };
 
@@ -209,7 +242,26 @@ bool emit_letters(const reader& rd, std::string_view run, word_list& out) {
     std::uint8_t tone = 0;
     bool marked = false;
     std::size_t i = 0;
+    // Room first, then plain stores instead of a push_back per byte: a code
+    // point takes at least one byte of `run` and gives at most four bytes
+    // to each form, and the accent key one more for the tone.
+    const std::size_t fold_at = out.folded.size(), acc_at = out.accent.size();
+    out.folded.resize(fold_at + 4 * run.size());
+    out.accent.resize(acc_at + 4 * run.size() + 1);
+    char* folded = out.folded.data() + fold_at;
+    char* accent = out.accent.data() + acc_at;
     while (i < run.size()) {
+        if (p[i] < 0x80) {
+            // An ASCII letter is its own lower case in both forms, with no
+            // tone and no mark; the only other ASCII byte of a run is a
+            // joining apostrophe, which is dropped.
+            char c = static_cast<char>(p[i++]);
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+            else if (c < 'a' || c > 'z') continue;
+            *folded++ = c;
+            *accent++ = c;
+            continue;
+        }
         std::size_t len = 1;
         const auto cp = decode(p + i, run.size() - i, len);
         i += len;
@@ -222,11 +274,13 @@ bool emit_letters(const reader& rd, std::string_view run, word_list& out) {
         if (ci.kind != cls::letter) continue;  // a joining apostrophe
         if (ci.tone) tone = ci.tone;
         marked = marked || ci.marked;
-        if (ci.folded) out.folded.push_back(ci.folded);
-        else put_utf8(out.folded, ci.base);
-        put_utf8(out.accent, ci.base);
+        if (ci.folded) *folded++ = ci.folded;
+        else folded = put_utf8(folded, ci.base);
+        accent = put_utf8(accent, ci.base);
     }
-    if (tone) out.accent.push_back(static_cast<char>('0' + tone));
+    if (tone) *accent++ = static_cast<char>('0' + tone);
+    out.folded.resize(static_cast<std::size_t>(folded - out.folded.data()));
+    out.accent.resize(static_cast<std::size_t>(accent - out.accent.data()));
     return marked;
 }
 
@@ -257,8 +311,8 @@ void split_words(std::string_view text, word_list& out) {
     while (i < n) {
         std::size_t len = 1;
         const auto cp = p[i] < 0x80 ? static_cast<std::int32_t>(p[i]) : decode(p + i, n - i, len);
-        const cp_info ci = rd.at(cp);
-        if (ci.kind == cls::digit) {
+        const cls kind = rd.kind(cp);
+        if (kind == cls::digit) {
             std::size_t j = i;
             while (j < n && p[j] >= '0' && p[j] <= '9') ++j;
             std::size_t k = i;
@@ -269,28 +323,50 @@ void split_words(std::string_view text, word_list& out) {
             i = j;
             continue;
         }
-        if (ci.kind == cls::letter) {
+        if (kind == cls::letter) {
             // The run: letters and marks, and apostrophes between letters.
             std::size_t j = i;
             bool has_mark = false;
+            bool plain = true;  // ASCII letters only
             while (j < n) {
+                // ASCII letters, most bytes of most texts, need no decoding.
+                if (p[j] < 0x80 && rd.tab.kind[p[j]] == cls::letter) {
+                    ++j;
+                    continue;
+                }
                 std::size_t l = 1;
                 const auto c = p[j] < 0x80 ? static_cast<std::int32_t>(p[j]) : decode(p + j, n - j, l);
-                const cp_info cj = rd.at(c);
-                if (cj.kind == cls::letter) {
-                } else if (cj.kind == cls::mark) {
+                const cls kj = rd.kind(c);
+                if (kj == cls::letter) {
+                } else if (kj == cls::mark) {
                     has_mark = true;
-                } else if (cj.kind == cls::apostrophe && j + l < n) {
+                } else if (kj == cls::apostrophe && j + l < n) {
                     std::size_t l2 = 1;
                     const std::size_t k = j + l;
                     const auto c2 = p[k] < 0x80 ? static_cast<std::int32_t>(p[k]) : decode(p + k, n - k, l2);
-                    if (rd.at(c2).kind != cls::letter) break;
+                    if (rd.kind(c2) != cls::letter) break;
                 } else {
                     break;
                 }
+                plain = false;  // a letter beyond ASCII, a mark or a joining apostrophe
                 j += l;
             }
             std::string_view run = text.substr(i, j - i);
+            if (plain) {
+                // Most words of a report (all of them when it is typed
+                // without diacritics): both forms are the lower-cased bytes,
+                // as emit_letters would give them one code point at a time.
+                const std::size_t at = out.folded.size();
+                out.folded.append(run);
+                for (std::size_t k = at; k < out.folded.size(); ++k) {
+                    char& c = out.folded[k];
+                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+                }
+                out.accent.append(out.folded, at);
+                end_word(i, j, false, false);
+                i = j;
+                continue;
+            }
             if (has_mark) {
                 utf8proc_uint8_t* res = nullptr;
                 const auto m = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(run.data()),
@@ -307,10 +383,10 @@ void split_words(std::string_view text, word_list& out) {
             continue;
         }
         gap g = gap::space;
-        if (ci.kind == cls::dot) g = gap::dot;
-        else if (ci.kind == cls::dash) g = gap::dash;
-        else if (ci.kind == cls::clause || cp < 0) g = gap::clause;
-        else if (ci.kind == cls::mark) g = gap::none;  // a stray mark: ignored
+        if (kind == cls::dot) g = gap::dot;
+        else if (kind == cls::dash) g = gap::dash;
+        else if (kind == cls::clause || cp < 0) g = gap::clause;
+        else if (kind == cls::mark) g = gap::none;  // a stray mark: ignored
         if (g > pending) pending = g;
         i += len;
     }

@@ -3,17 +3,20 @@
 // index the locator searches. Internal to routing/ (units.cpp builds it,
 // locate.cpp reads it).
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "routing/detail/string_ids.hpp"
 #include "routing/units.hpp"
 
 namespace hotline::routing::detail {
 
 inline constexpr std::uint32_t none = static_cast<std::uint32_t>(-1);
+static_assert(string_ids::absent == none);
 
 // Unit types, as the tables spell them.
 enum class unit_type : std::uint8_t { xa, phuong, dac_khu, thi_tran, huyen, quan, thi_xa, thanh_pho, tinh };
@@ -69,22 +72,33 @@ struct name_ref {
 class name_index {
 public:
     // The id of a folded word, or `none` when no name contains it.
-    std::uint32_t word_id(std::string_view folded) const;
+    std::uint32_t word_id(std::string_view folded) const { return words_.find(folded); }
     // The node reached from `node` by `word`, or `none`. The root is 0.
-    std::uint32_t child(std::uint32_t node, std::uint32_t word) const;
+    std::uint32_t child(std::uint32_t node, std::uint32_t word) const {
+        if (node == 0) return word < root_.size() ? root_[word] : none;
+        const auto it = edges_.find((static_cast<std::uint64_t>(node) << 32) | word);
+        return it == edges_.end() ? none : it->second;
+    }
     const std::vector<name_ref>& refs(std::uint32_t node) const { return refs_[node]; }
+    // The kinds of the node's refs as bits (1 << kind), of all of them or of
+    // the dashed ones only: a first test that reads one byte, where most
+    // nodes of a text's words have no refs of the kinds wanted.
+    std::uint8_t kinds(std::uint32_t node, bool dashed_only) const {
+        return dashed_only ? dashed_kinds_[node] : kinds_[node];
+    }
     std::size_t max_words() const noexcept { return max_words_; }
 
     void add(const std::vector<std::string_view>& words, name_ref ref);
 
 private:
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> words_;
-    std::unordered_map<std::uint64_t, std::uint32_t> edges_;
+    // Flat tables: the locator looks every word of a report up here.
+    string_ids words_;
+    // The root's children by word id (`none` for a word no name starts
+    // with): every word of a text is looked up there, most go no further.
+    std::vector<std::uint32_t> root_;
+    boost::unordered_flat_map<std::uint64_t, std::uint32_t> edges_;  // (node << 32 | word) -> node, below the root
     std::vector<std::vector<name_ref>> refs_{1};
+    std::vector<std::uint8_t> kinds_{0}, dashed_kinds_{0};  // parallel to refs_
     std::size_t max_words_ = 0;
 };
 
