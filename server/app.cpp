@@ -208,10 +208,12 @@ struct app::impl {
     impl(const config& c, logger& l, const hotline::clock& k, storage::database& d,
          const intake::tracking_codec& tc, const intake::secret_key& master, const server::triage& t,
          const routing::unit_catalog& u, const routing::locator& loc, std::function<void()> outbox,
-         acknowledgement_handler ack, const storage::deadline_policy* dl, std::function<void()> stored)
+         acknowledgement_handler ack, const storage::deadline_policy* dl, std::function<void()> stored,
+         std::function<void(time_point)> due)
         : outbox_written(std::move(outbox)),
           on_acknowledgement(std::move(ack)),
           report_stored(std::move(stored)),
+          deadline_set(std::move(due)),
           deadlines(dl),
           cfg(c),
           log(l),
@@ -246,6 +248,7 @@ struct app::impl {
     std::function<void()> outbox_written;
     acknowledgement_handler on_acknowledgement;
     std::function<void()> report_stored;
+    std::function<void(time_point)> deadline_set;
     const storage::deadline_policy* deadlines;
     const config& cfg;
     logger& log;
@@ -349,10 +352,10 @@ app::app(const config& cfg, logger& log, const hotline::clock& clock, storage::d
          const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
          const routing::unit_catalog& units, const routing::locator& locator, std::function<void()> outbox_written,
          acknowledgement_handler on_acknowledgement, const storage::deadline_policy* deadlines,
-         std::function<void()> report_stored)
+         std::function<void()> report_stored, std::function<void(time_point)> deadline_set)
     : impl_(std::make_unique<impl>(cfg, log, clock, db, codec, master_key, triage, units, locator,
                                    std::move(outbox_written), std::move(on_acknowledgement), deadlines,
-                                   std::move(report_stored))) {}
+                                   std::move(report_stored), std::move(deadline_set))) {}
 
 app::~app() = default;
 
@@ -527,10 +530,22 @@ awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, i
             log.error("report_not_stored", {{"code", receipt.err().code}, {"message", receipt.err().message}});
         co_return std::move(receipt).err();
     }
-    if (!receipt->replayed && report_stored) report_stored();
-    log.debug("report_received", {{"report_id", receipt->id},
-                                 {"channel", std::string(intake::to_string(ch))},
-                                 {"replayed", receipt->replayed}});
+    if (!receipt->replayed) {
+        // Only what this write changed: at intake rates a wake-up per report
+        // for the scheduler and the dispatcher would be a read (or a claim)
+        // per report.
+        if (receipt->queued_messages && outbox_written) outbox_written();
+        if (deadline_set) {
+            if (receipt->earliest_due) deadline_set(*receipt->earliest_due);
+        } else if (report_stored) {
+            report_stored();
+        }
+    }
+    // Built only when written: at intake rates the fields are an allocation each.
+    if (log.enabled(log_level::debug))
+        log.debug("report_received", {{"report_id", receipt->id},
+                                     {"channel", std::string(intake::to_string(ch))},
+                                     {"replayed", receipt->replayed}});
     co_return stored{std::move(*receipt), std::move(secret)};
 }
 

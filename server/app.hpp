@@ -65,12 +65,15 @@ public:
     // of `deadlines` (none when null; borrowed, it must outlive the app).
     // `report_stored` is called after a committed write that stored a
     // report or routed one, or recorded a delivery report that made an
-    // assignment due (the deadline scheduler's notify()).
+    // assignment due (the deadline scheduler's notify()). A report from the
+    // web form or the API calls `deadline_set` instead, when given, with the
+    // earliest deadline its write set (none set: no call; the scheduler's
+    // notify_due()), and `outbox_written` only when it queued a message.
     app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,
         const intake::tracking_codec& codec, const intake::secret_key& master_key, const triage& triage,
         const routing::unit_catalog& units, const routing::locator& locator, std::function<void()> outbox_written,
         acknowledgement_handler on_acknowledgement, const storage::deadline_policy* deadlines = nullptr,
-        std::function<void()> report_stored = {});
+        std::function<void()> report_stored = {}, std::function<void(time_point)> deadline_set = {});
     ~app();
 
     boost::asio::awaitable<response> handle(request& req, request_context& ctx);

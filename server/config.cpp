@@ -407,6 +407,7 @@ const std::map<std::string, setter>& setters() {
         {"storage.path", string_key(&config::db_path)},
         {"storage.read_connections", integer_key(&config::read_connections, 1, 64)},
         {"storage.max_batch", integer_key(&config::max_batch, 1, 100000)},
+        {"storage.checkpoint_frames", integer_key(&config::checkpoint_frames, 1, 1000000)},
         {"storage.key_file", string_key(&config::key_file)},
         {"sms.silent", bool_key(&config::sms_silent)},
         {"sms.follow_up_window_min", duration_key(&config::sms_follow_up_window, 1, 24 * 60, "minutes")},

@@ -45,6 +45,7 @@ struct config {
     std::string db_path = "var/hotline.db";
     int read_connections = 2;
     std::size_t max_batch = 256;                 // writes per group commit
+    int checkpoint_frames = 1000;                // WAL pages that start a background checkpoint
     std::string key_file = "var/server.key";     // 32 random bytes, created on first start
 
     // [sms]

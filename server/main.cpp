@@ -172,6 +172,7 @@ storage::options storage_options(const server::config& cfg) {
     s.path = cfg.db_path;
     s.read_connections = cfg.read_connections;
     s.max_batch = cfg.max_batch;
+    s.checkpoint_frames = cfg.checkpoint_frames;
     return s;
 }
 
@@ -302,7 +303,8 @@ int serve(const options& o) {
         [&deadlines, &outbox] {
             deadlines.notify();
             outbox.notify();
-        });
+        },
+        [&deadlines](time_point due) { deadlines.notify_due(due); });
     application.add_metrics(server::dispatcher_metrics(outbox));
     application.add_metrics(server::scheduler_metrics(deadlines));
     server::http_server http(ioc, cfg, log, [&application](server::request& req, server::request_context& ctx) {

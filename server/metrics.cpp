@@ -127,6 +127,11 @@ metrics_endpoint::metrics_endpoint(storage::database& db, logger& log) : db_(db)
                         [&db] { return static_cast<double>(db.commits()); }});
     process_.push_back({"hotline_db_writes_total", "Writes committed since start.", "counter",
                         [&db] { return static_cast<double>(db.writes_committed()); }});
+    process_.push_back({"hotline_db_checkpoints_total", "WAL checkpoints since start.", "counter",
+                        [&db] { return static_cast<double>(db.checkpoints()); }});
+    process_.push_back({"hotline_db_checkpoint_failures_total",
+                        "WAL checkpoints that failed since start (the WAL grows while they do).", "counter",
+                        [&db] { return static_cast<double>(db.checkpoint_failures()); }});
 }
 
 void metrics_endpoint::add(std::vector<process_metric> more) {

@@ -88,7 +88,7 @@ struct scheduler::impl : std::enable_shared_from_this<impl> {
     std::function<void()> on_stopped;
 
     std::atomic<std::int64_t> armed{not_armed};
-    std::atomic<std::uint64_t> runs{0}, handled{0};
+    std::atomic<std::uint64_t> runs{0}, handled{0}, reads{0};
 
     void refresh() {
         if (stopped) return;
@@ -98,6 +98,7 @@ struct scheduler::impl : std::enable_shared_from_this<impl> {
         }
         reading = true;
         reread = false;
+        ++reads;
         auto self = shared_from_this();
         db.read<std::optional<time_point>>(
             [](storage::connection& c) { return storage::next_due(c); },
@@ -207,6 +208,15 @@ void scheduler::notify() {
     asio::post(impl_->strand, [self = impl_] { self->refresh(); });
 }
 
+void scheduler::notify_due(time_point t) {
+    asio::post(impl_->strand, [self = impl_, due = to_unix_ms(t)] {
+        // The timer wakes at or before `due` anyway, and that wake reads again.
+        const auto armed = self->armed.load();
+        if (!self->reading && !self->running && armed != not_armed && due >= armed) return;
+        self->refresh();
+    });
+}
+
 void scheduler::stop(std::function<void()> on_stopped) {
     asio::post(impl_->strand, [self = impl_, f = std::move(on_stopped)]() mutable { self->stop(std::move(f)); });
 }
@@ -219,5 +229,6 @@ std::optional<time_point> scheduler::armed_for() const noexcept {
 
 std::uint64_t scheduler::runs() const noexcept { return impl_->runs.load(); }
 std::uint64_t scheduler::handled() const noexcept { return impl_->handled.load(); }
+std::uint64_t scheduler::reads() const noexcept { return impl_->reads.load(); }
 
 }  // namespace hotline::server

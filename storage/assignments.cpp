@@ -107,15 +107,19 @@ result<std::vector<written>> write_assignments(connection& c, std::int64_t repor
 
 // Each new assignment to a person is told in the same write
 // (storage/notify.hpp); a queue is read, not told. Called once the report's
-// row says where it happened: the text names the place.
-result<void> notify_written(connection& c, const std::vector<written>& done, const deadline_policy* deadlines,
-                            time_point at) {
-    if (!deadlines) return {};
+// row says where it happened: the text names the place. Returns how many
+// messages it queued.
+result<std::size_t> notify_written(connection& c, const std::vector<written>& done, const deadline_policy* deadlines,
+                                   time_point at) {
+    std::size_t queued = 0;
+    if (!deadlines) return queued;
     for (const auto& w : done) {
         if (!w.a->contact) continue;
-        if (auto r = notify_assignment(c, w.id, deadlines->notifications, at); !r) return std::move(r).err();
+        auto r = notify_assignment(c, w.id, deadlines->notifications, at);
+        if (!r) return std::move(r).err();
+        queued += r->size();
     }
-    return {};
+    return queued;
 }
 
 }  // namespace
@@ -205,16 +209,27 @@ bool reaches_contact(const routing::route_plan& plan) noexcept {
                        [](const routing::planned_assignment& a) { return a.contact.has_value(); });
 }
 
-result<void> write_route(connection& c, std::int64_t report_id, const routing_request& req,
-                         const routing::route_plan& plan, intake::urgency level, time_point at) {
+result<route_written> write_route(connection& c, std::int64_t report_id, const routing_request& req,
+                                  const routing::route_plan& plan, intake::urgency level, time_point at) {
     std::vector<const routing::planned_assignment*> rows;
     rows.reserve(plan.assignments.size());
     for (const auto& a : plan.assignments) rows.push_back(&a);
     const std::int64_t ms = to_unix_ms(at);
-    if (auto r = insert_event(c, report_id, ms, "located", located_data(req.location)); !r) return r;
+    if (auto r = insert_event(c, report_id, ms, "located", located_data(req.location)); !r)
+        return std::move(r).err();
     auto done = write_assignments(c, report_id, plan, rows, req.deadlines, level, at);
     if (!done) return std::move(done).err();
-    return notify_written(c, *done, req.deadlines, at);
+    auto messages = notify_written(c, *done, req.deadlines, at);
+    if (!messages) return std::move(messages).err();
+    route_written out;
+    out.queued_messages = *messages > 0;
+    if (!done->empty()) {
+        // Every assignment of one write shares its deadline (step 1, round 0).
+        const assignment_deadline d = deadline_for(req.deadlines, level, {}, at);
+        for (const auto& t : {d.ack_due, d.reminder_due})
+            if (t && (!out.earliest_due || *t < *out.earliest_due)) out.earliest_due = t;
+    }
+    return out;
 }
 
 result<bool> route_late_location(connection& c, std::int64_t report_id, const routing_request& req, time_point at) {

@@ -82,9 +82,15 @@ bool reaches_contact(const routing::route_plan& plan) noexcept;
 // event, the assignments of `plan` (step 1 of round 0 of the ladder of
 // `level`, with their deadlines when req.deadlines is set) and the `routed`
 // event. The report's columns (state, resolved codes, legal clocks) are the
-// caller's: a new report is inserted with them.
-result<void> write_route(connection& c, std::int64_t report_id, const routing_request& req,
-                         const routing::route_plan& plan, intake::urgency level, time_point at);
+// caller's: a new report is inserted with them. Returns what waits on the
+// write: the earliest acknowledgement or reminder deadline it set, and whether
+// it put notifications in the outbox.
+struct route_written {
+    std::optional<time_point> earliest_due;
+    bool queued_messages = false;
+};
+result<route_written> write_route(connection& c, std::int64_t report_id, const routing_request& req,
+                                  const routing::route_plan& plan, intake::urgency level, time_point at);
 
 // Where an assignment sits on its ladder and when it is due.
 struct assignment_deadline {

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "storage/detail/json_text.hpp"
 #include "storage/detail/migrations.hpp"
 #include "storage/detail/phone_column.hpp"
@@ -63,7 +65,13 @@ result<connection> open_writer(const std::string& path, std::chrono::millisecond
     if (!mode) return std::move(mode).err();
     if (*mode != "wal")
         return failure("sqlite: the database cannot use WAL mode (journal_mode is " + *mode + ")");
-    if (auto r = c->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"); !r) return std::move(r).err();
+    // Each write of a batch runs in its own savepoint, whose journal holds
+    // the pages it changes (a report touches about 15); past 64 KiB SQLite
+    // would spill that journal to a temporary file, created and deleted for
+    // every write. In memory it stays: it lives only until RELEASE.
+    if (auto r = c->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY");
+        !r)
+        return std::move(r).err();
     return c;
 }
 
@@ -182,7 +190,9 @@ result<int> migrate(const std::string& path) {
 // ---- the shared state --------------------------------------------------------
 
 struct database::impl {
-    impl(const options& o, const intake::tracking_codec& c) : opts(o), codec(c) {}
+    impl(const options& o, const intake::tracking_codec& c) : opts(o), codec(c) {
+        opts.checkpoint_frames = std::max(opts.checkpoint_frames, 1);
+    }
 
     options opts;
     const intake::tracking_codec codec;
@@ -199,6 +209,18 @@ struct database::impl {
 
     std::atomic<std::uint64_t> commits{0};
     std::atomic<std::uint64_t> writes_committed{0};
+
+    // The checkpoint thread's state. wal_frames is what the writer's last
+    // commit left in the WAL (from SQLite's WAL hook, on the writer thread).
+    std::mutex checkpoint_mu;
+    std::condition_variable checkpoint_cv;
+    int wal_frames = 0;               // guarded by checkpoint_mu
+    int wal_copied = 0;               // frames the checkpoint thread copied; guarded by checkpoint_mu
+    bool checkpoints_closed = false;  // guarded by checkpoint_mu
+    std::atomic<std::uint64_t> checkpoints{0};
+    std::atomic<std::uint64_t> checkpoint_failures{0};
+    connection checkpointer;
+    std::thread checkpoint_thread;
 
     // Owned by the writer thread once it runs.
     connection writer;
@@ -219,6 +241,10 @@ struct database::impl {
     void writer_loop();
     void run_batch(std::vector<std::unique_ptr<write_task>>& batch);
     void reader_loop(connection& c);
+    void checkpoint_loop();
+    void finish_checkpoint();
+    void count_checkpoint(int rc);
+    static int on_wal_commit(void* self, sqlite3*, const char*, int frames);
 };
 
 result<void> database::impl::load_next_id() {
@@ -252,8 +278,12 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
             if ((*st)->column_text_view(0) != r.request_hash)
                 return make_error("idempotency_conflict",
                                   "this idempotency key was already used for a different request");
-            return receipt{static_cast<std::uint64_t>((*st)->column_int64(1)), (*st)->column_text(2),
-                           from_unix_ms((*st)->column_int64(3)), true};
+            receipt first;
+            first.id = static_cast<std::uint64_t>((*st)->column_int64(1));
+            first.tracking_code = (*st)->column_text(2);
+            first.received_at = from_unix_ms((*st)->column_int64(3));
+            first.replayed = true;
+            return first;
         }
     }
 
@@ -348,12 +378,24 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
             !x)
             return std::move(x).err();
     }
+    receipt out;
+    out.id = *id;
+    out.tracking_code = std::move(code);
+    out.received_at = r.received_at;
+    for (const auto& due : {action_due, plan_due})
+        if (due) {
+            const time_point t = from_unix_ms(*due);
+            if (!out.earliest_due || t < *out.earliest_due) out.earliest_due = t;
+        }
     if (plan) {
         const auto level = r.classification ? r.classification->result.level : intake::urgency::normal;
-        if (auto x = detail::write_route(c, row_id, *r.routing, *plan, level, r.received_at); !x)
-            return std::move(x).err();
+        auto x = detail::write_route(c, row_id, *r.routing, *plan, level, r.received_at);
+        if (!x) return std::move(x).err();
+        if (x->earliest_due && (!out.earliest_due || *x->earliest_due < *out.earliest_due))
+            out.earliest_due = x->earliest_due;
+        out.queued_messages = x->queued_messages;
     }
-    return receipt{*id, std::move(code), r.received_at, false};
+    return out;
 }
 
 // ---- the writer ----------------------------------------------------------------
@@ -422,6 +464,71 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
     commits.fetch_add(1, std::memory_order_relaxed);
     writes_committed.fetch_add(kept, std::memory_order_relaxed);
     finish_all(result<void>());
+    finish_checkpoint();
+}
+
+// ---- checkpoints -------------------------------------------------------------
+
+// Called by SQLite on the writer thread after each COMMIT with the number of
+// frames now in the WAL. Registering it turns off SQLite's own automatic
+// checkpoint, which would copy the whole WAL inside COMMIT, on the writer's
+// time.
+int database::impl::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
+    auto& s = *static_cast<impl*>(self);
+    const int threshold = s.opts.checkpoint_frames;
+    bool wake = false;
+    {
+        std::lock_guard lock(s.checkpoint_mu);
+        s.wal_frames = frames;
+        if (frames < s.wal_copied) s.wal_copied = 0;  // the WAL started over
+        wake = frames >= threshold && frames - s.wal_copied >= threshold / 2;
+    }
+    if (wake) s.checkpoint_cv.notify_one();
+    return SQLITE_OK;
+}
+
+void database::impl::checkpoint_loop() {
+    const int threshold = opts.checkpoint_frames;
+    for (;;) {
+        {
+            std::unique_lock lock(checkpoint_mu);
+            checkpoint_cv.wait(lock, [&] {
+                return checkpoints_closed || (wal_frames >= threshold && wal_frames - wal_copied >= threshold / 2);
+            });
+            if (checkpoints_closed) return;  // closing the last connection checkpoints
+            wal_copied = wal_frames;  // not to be woken again for the same frames
+        }
+        int log = 0;
+        int copied = 0;
+        count_checkpoint(
+            sqlite3_wal_checkpoint_v2(checkpointer.native_handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied));
+    }
+}
+
+// SQLITE_BUSY only says that the other side (this thread or the writer) was
+// checkpointing at that moment; the WAL is still copied, by it.
+void database::impl::count_checkpoint(int rc) {
+    if (rc == SQLITE_BUSY) return;
+    checkpoints.fetch_add(1, std::memory_order_relaxed);
+    if (rc != SQLITE_OK) checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The writer's share, after a commit: once the WAL is half again past the
+// threshold, it copies what the checkpoint thread has not copied yet (little,
+// by then), so that the WAL is fully copied when the next batch begins and
+// SQLite starts it over. Without this a steady stream of commits would keep
+// the WAL from ever being reset, and it would grow without end.
+void database::impl::finish_checkpoint() {
+    int frames = 0;
+    {
+        std::lock_guard lock(checkpoint_mu);
+        frames = wal_frames;
+    }
+    if (frames < opts.checkpoint_frames + opts.checkpoint_frames / 2) return;
+    int log = 0;
+    int copied = 0;
+    count_checkpoint(
+        sqlite3_wal_checkpoint_v2(writer.native_handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied));
 }
 
 // ---- the readers ---------------------------------------------------------------
@@ -458,6 +565,15 @@ result<std::unique_ptr<database>> database::open(const options& opts, const inta
 
     auto p = std::make_unique<impl>(opts, codec);
     p->writer = std::move(*w);
+    {
+        auto k = connection::open(opts.path, open_mode::read_write);
+        if (!k) return std::move(k).err();
+        if (auto r = k->busy_timeout(opts.busy_timeout); !r) return std::move(r).err();
+        // The database file is synced after each checkpoint, before the WAL
+        // frames it copied may be overwritten.
+        if (auto r = k->exec("PRAGMA synchronous = FULL"); !r) return std::move(r).err();
+        p->checkpointer = std::move(*k);
+    }
     if (auto r = p->load_next_id(); !r) return std::move(r).err();
     const int n = std::max(opts.read_connections, 1);
     for (int i = 0; i < n; ++i) {
@@ -469,6 +585,8 @@ result<std::unique_ptr<database>> database::open(const options& opts, const inta
     // From here the destructor joins whatever threads were started.
     std::unique_ptr<database> db(new database(std::move(p)));
     impl& s = *db->impl_;
+    s.checkpoint_thread = std::thread([&s] { s.checkpoint_loop(); });
+    sqlite3_wal_hook(s.writer.native_handle(), &impl::on_wal_commit, &s);
     s.writer_thread = std::thread([&s] { s.writer_loop(); });
     for (auto& c : s.readers) s.reader_threads.emplace_back([&s, &c] { s.reader_loop(c); });
     return db;
@@ -488,6 +606,12 @@ database::~database() {
     if (impl_->writer_thread.joinable()) impl_->writer_thread.join();
     for (auto& t : impl_->reader_threads)
         if (t.joinable()) t.join();
+    {
+        std::lock_guard lock(impl_->checkpoint_mu);
+        impl_->checkpoints_closed = true;
+    }
+    impl_->checkpoint_cv.notify_all();
+    if (impl_->checkpoint_thread.joinable()) impl_->checkpoint_thread.join();
 }
 
 error database::shutting_down_error() {
@@ -522,6 +646,14 @@ std::uint64_t database::commits() const noexcept { return impl_->commits.load(st
 
 std::uint64_t database::writes_committed() const noexcept {
     return impl_->writes_committed.load(std::memory_order_relaxed);
+}
+
+std::uint64_t database::checkpoints() const noexcept {
+    return impl_->checkpoints.load(std::memory_order_relaxed);
+}
+
+std::uint64_t database::checkpoint_failures() const noexcept {
+    return impl_->checkpoint_failures.load(std::memory_order_relaxed);
 }
 
 // ---- the operations ---------------------------------------------------------------

@@ -13,6 +13,15 @@
 // Reads run on a small pool of threads, each with its own read-only
 // connection; they never block the writer (WAL).
 //
+// Checkpoints (copying the WAL back into the database file) run mostly on
+// their own thread with their own connection, so the writer spends little of
+// a batch's time on them: after a commit that leaves at least
+// `checkpoint_frames` frames in the WAL, that thread runs a PASSIVE
+// checkpoint, which neither waits for nor blocks the writer. Once the WAL is
+// half again past that, the writer copies the few frames still left after a
+// commit, so that its next batch starts the WAL over: under a steady stream of
+// commits the WAL would otherwise never be reset, and would grow without end.
+//
 // Completions are called on the writer or reader thread. Callers that live on
 // an event loop post back to it; completions must not block, and must not
 // destroy the database. Work handed over once destruction has begun is
@@ -48,6 +57,7 @@ struct options {
     std::string path = "var/hotline.db";
     int read_connections = 2;                      // reader threads, each with one connection
     std::size_t max_batch = 256;                   // writes per group commit at most
+    int checkpoint_frames = 1000;                  // WAL frames (pages) that start a checkpoint, >= 1
     std::chrono::milliseconds busy_timeout{5000};  // sqlite3_busy_timeout for every connection
 };
 
@@ -128,6 +138,12 @@ struct receipt {
     std::string tracking_code;  // 8 characters, ungrouped
     time_point received_at;
     bool replayed = false;      // true when an idempotent replay returned an earlier report
+    // What waits on this write (nothing on a replay): the earliest deadline it
+    // set (an assignment's acknowledgement or reminder, or a legal clock), for
+    // the scheduler, and whether it put messages in the outbox, for the
+    // dispatcher.
+    std::optional<time_point> earliest_due;
+    bool queued_messages = false;
 };
 
 struct report_record {
@@ -240,6 +256,11 @@ public:
     // Number of group commits and of writes committed so far (for tests and metrics).
     std::uint64_t commits() const noexcept;
     std::uint64_t writes_committed() const noexcept;
+    // Checkpoints run since open (by the checkpoint thread, or the writer's
+    // share), and of those, how many failed: the next one retries, nothing
+    // committed is lost, but the WAL grows while they fail.
+    std::uint64_t checkpoints() const noexcept;
+    std::uint64_t checkpoint_failures() const noexcept;
 
 private:
     struct impl;

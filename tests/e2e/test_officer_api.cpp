@@ -244,6 +244,8 @@ TEST_CASE("officer API end to end: the list, the report by id for those allowed,
     CHECK(metric(m, "hotline_time_to_ack_seconds_bucket{le=\"+Inf\"}") == 0);
     CHECK(metric(m, "hotline_outbox_messages{state=\"pending\"}") >= 0);
     CHECK(metric(m, "hotline_db_commits_total") > 0);
+    CHECK(metric(m, "hotline_db_checkpoint_failures_total") == 0);
+    CHECK(metric(m, "hotline_db_checkpoints_total") >= 0);
     CHECK(m.find("oa-05983") == std::string::npos);
     r = c.request(boost::beast::http::verb::post, "/metrics");
     CHECK(r.status == 405);

@@ -72,6 +72,7 @@ void check_same(const config& a, const config& b) {
     CHECK(a.db_path == b.db_path);
     CHECK(a.read_connections == b.read_connections);
     CHECK(a.max_batch == b.max_batch);
+    CHECK(a.checkpoint_frames == b.checkpoint_frames);
     CHECK(a.key_file == b.key_file);
     CHECK(a.level == b.level);
 }
@@ -237,6 +238,7 @@ TEST_CASE("config: the defaults are the documented ones") {
     CHECK(c.db_path == "var/hotline.db");
     CHECK(c.read_connections == 2);
     CHECK(c.max_batch == 256);
+    CHECK(c.checkpoint_frames == 1000);
     CHECK(c.key_file == "var/server.key");
     CHECK(c.level == log_level::info);
 }
@@ -271,6 +273,7 @@ status_failures_per_hour = 5
 path = "/var/lib/hotline/hotline.db"
 read_connections = 4
 max_batch = 64
+checkpoint_frames = 500
 key_file = "/var/lib/hotline/server.key"
 
 [log]
@@ -295,6 +298,7 @@ level = "debug"
     CHECK(c->db_path == "/var/lib/hotline/hotline.db");
     CHECK(c->read_connections == 4);
     CHECK(c->max_batch == 64);
+    CHECK(c->checkpoint_frames == 500);
     CHECK(c->key_file == "/var/lib/hotline/server.key");
     CHECK(c->level == log_level::debug);
 }
@@ -373,6 +377,7 @@ TEST_CASE("config: a value out of range is an error naming the key") {
         {"[limits]\nstatus_failures_per_hour = 1000001\n", "limits.status_failures_per_hour"},
         {"[storage]\nread_connections = 0\n", "storage.read_connections"},
         {"[storage]\nmax_batch = 100001\n", "storage.max_batch"},
+        {"[storage]\ncheckpoint_frames = 0\n", "storage.checkpoint_frames"},
         {"[storage]\npath = \"\"\n", "storage.path"},
         {"[storage]\nkey_file = \"\"\n", "storage.key_file"},
     };

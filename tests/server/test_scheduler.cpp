@@ -144,6 +144,41 @@ TEST_CASE("scheduler: notify after a new report arms for its earlier deadline") 
     REQUIRE(w.run_until([&] { return s.armed_for() == t0 + 8min + 30s; }));
 }
 
+TEST_CASE("scheduler: notify_due reads again only for a deadline before the timer") {
+    world w;
+    w.report(intake::urgency::normal, t0);
+    server::scheduler s(w.ioc, *w.db, w.clk, w.log, w.policy);
+    s.start();
+    REQUIRE(w.run_until([&] { return s.armed_for() == t0 + 2h; }));
+    const auto reads = s.reads();
+
+    // A later deadline: the timer wakes first anyway, no read.
+    w.report(intake::urgency::normal, t0 + 1min);
+    s.notify_due(t0 + 1min + 2h);
+    w.ioc.run_for(20ms);
+    CHECK(s.reads() == reads);
+    CHECK(s.armed_for() == t0 + 2h);
+
+    // An earlier one: read again, and armed for it.
+    w.report(intake::urgency::emergency, t0 + 2min);
+    s.notify_due(t0 + 9min + 30s);
+    REQUIRE(w.run_until([&] { return s.armed_for() == t0 + 9min + 30s; }));
+    CHECK(s.reads() == reads + 1);
+}
+
+TEST_CASE("scheduler: notify_due while nothing is armed reads again") {
+    world w;
+    server::scheduler s(w.ioc, *w.db, w.clk, w.log, w.policy);
+    s.start();
+    REQUIRE(w.run_until([&] { return s.reads() == 1; }));
+    w.ioc.run_for(20ms);
+    CHECK_FALSE(s.armed_for().has_value());
+    w.report(intake::urgency::normal, t0);
+    s.notify_due(t0 + 2h);
+    REQUIRE(w.run_until([&] { return s.armed_for() == t0 + 2h; }));
+    CHECK(s.reads() == 2);
+}
+
 TEST_CASE("scheduler: at start, what fell due while the server was down fires at once, oldest first") {
     world w;
     const auto first = w.report(intake::urgency::emergency, t0);

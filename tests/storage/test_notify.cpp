@@ -151,6 +151,15 @@ TEST_CASE("notify: a routed report tells each assignee on their channels, in the
     // The child-protection officer by SMS; the police by SMS and webhook.
     CHECK(rows(*db) == "twilio_sms>ls-cp@1 twilio_sms>ls-police@1 webhook>ls-police@1");
     CHECK(n(*db, "SELECT count(*) FROM outbox WHERE report_id = " + std::to_string(rec.id)) == 3);
+    // The receipt says what waits on the write: the dispatcher, and the
+    // scheduler for the earliest deadline, the one next_due now reads (the
+    // reminder, before the acknowledgement and the legal clocks).
+    CHECK(rec.queued_messages);
+    const auto next = ok(await<std::optional<time_point>>(
+        [&](auto done) { db->read<std::optional<time_point>>([](connection& c) { return next_due(c); }, done); }));
+    REQUIRE(next.has_value());
+    CHECK(rec.earliest_due == next);
+    CHECK(*next < t0 + 15min);
     CHECK(n(*db, "SELECT count(*) FROM outbox WHERE state = 'pending' AND created_at = " +
                      std::to_string(to_unix_ms(t0)) + " AND next_attempt_at = " + std::to_string(to_unix_ms(t0))) == 3);
 
@@ -234,6 +243,7 @@ TEST_CASE("notify: only the channels both the contact and the deployment have") 
         r.routing->deadlines = &p;
         const auto rec = insert(*db, std::move(r));
         CHECK(rows(*db) == k.expected);
+        CHECK(rec.queued_messages == (std::string_view(k.expected) != ""));
         CHECK(n(*db, "SELECT count(*) FROM ack_links") == 0);  // no base URL, no links
         CHECK(n(*db, "SELECT count(*) FROM outbox WHERE body LIKE '%hoac mo%' OR body LIKE '%/a/%'") == 0);
         CHECK(n(*db, "SELECT count(*) FROM outbox WHERE CASE WHEN channel = 'webhook' THEN "
@@ -242,15 +252,38 @@ TEST_CASE("notify: only the channels both the contact and the deployment have") 
     }
 }
 
+TEST_CASE("notify: an idempotent replay queues nothing and sets no deadline") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    directory(*db, ward_staff());
+    auto keyed = [] {
+        auto r = report(intake::urgency::emergency);
+        r.idempotency_key = "api:same";
+        r.request_hash = "same-body";
+        return r;
+    };
+    const auto first = insert(*db, keyed());
+    CHECK(first.queued_messages);
+    CHECK(first.earliest_due.has_value());
+    const auto again = insert(*db, keyed());
+    CHECK(again.replayed);
+    CHECK(again.id == first.id);
+    CHECK_FALSE(again.queued_messages);
+    CHECK_FALSE(again.earliest_due.has_value());
+    CHECK(n(*db, "SELECT count(*) FROM outbox") == 3);
+}
+
 TEST_CASE("notify: without a deadline policy nothing is sent") {
     temp_dir dir;
     auto db = open_db(dir);
     directory(*db, ward_staff());
     auto r = report(intake::urgency::emergency);
     r.routing->deadlines = nullptr;
-    insert(*db, std::move(r));
+    const auto rec = insert(*db, std::move(r));
     CHECK(n(*db, "SELECT count(*) FROM assignments") == 2);
     CHECK(rows(*db).empty());
+    CHECK_FALSE(rec.queued_messages);
+    CHECK_FALSE(rec.earliest_due.has_value());  // no deadline either
 }
 
 TEST_CASE("notify: queues, inactive contacts and closed assignments are not told") {
