@@ -982,8 +982,16 @@ awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provi
                               {"action", static_cast<int>(outcome->decision.action)},
                               {"flagged", outcome->decision.flagged},
                               {"replayed", outcome->replayed}});
-    if (outcome->outbox_id && !outcome->replayed && outbox_written) outbox_written();
-    if (!outcome->replayed && report_stored) report_stored();
+    if (!outcome->replayed) {
+        if ((outcome->outbox_id || outcome->queued_messages) && outbox_written) outbox_written();
+        // A new report wakes the scheduler only for an earlier deadline, as
+        // from the form; a location or an acknowledgement may move anything.
+        if (outcome->decision.action == intake::sms_action::new_report && deadline_set) {
+            if (outcome->earliest_due) deadline_set(*outcome->earliest_due);
+        } else if (report_stored) {
+            report_stored();
+        }
+    }
     if (outcome->decision.action == intake::sms_action::officer_acknowledge && !outcome->replayed &&
         on_acknowledgement)
         on_acknowledgement(*outcome);

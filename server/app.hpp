@@ -65,8 +65,8 @@ public:
     // of `deadlines` (none when null; borrowed, it must outlive the app).
     // `report_stored` is called after a committed write that stored a
     // report or routed one, or recorded a delivery report that made an
-    // assignment due (the deadline scheduler's notify()). A report from the
-    // web form or the API calls `deadline_set` instead, when given, with the
+    // assignment due (the deadline scheduler's notify()). A new report (web
+    // form, API or SMS) calls `deadline_set` instead, when given, with the
     // earliest deadline its write set (none set: no call; the scheduler's
     // notify_due()), and `outbox_written` only when it queued a message.
     app(const config& cfg, logger& log, const hotline::clock& clock, storage::database& db,

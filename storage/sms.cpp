@@ -280,6 +280,8 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
         if (!rec) return std::move(rec).err();
         report_id = static_cast<std::int64_t>(rec->id);
         code = std::move(rec->tracking_code);
+        out.earliest_due = rec->earliest_due;
+        out.queued_messages = rec->queued_messages;
         break;
     }
     case sms_action::add_location:

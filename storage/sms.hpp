@@ -60,6 +60,9 @@ struct sms_outcome {
     std::optional<std::uint64_t> acknowledged_assignment;
     bool in_time = false;
     bool replayed = false;
+    // new_report (not on a replay): what waits on the write, as in receipt.
+    std::optional<time_point> earliest_due;
+    bool queued_messages = false;
 };
 
 // What database::receive_sms does with a message `m`: stores it and applies

@@ -273,6 +273,40 @@ TEST_CASE("notify: an idempotent replay queues nothing and sets no deadline") {
     CHECK(n(*db, "SELECT count(*) FROM outbox") == 3);
 }
 
+TEST_CASE("notify: an SMS that files a report says what waits on its write, a follow-up does not") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    directory(*db, ward_staff());
+    auto r = report(intake::urgency::emergency);
+    inbound_sms m;
+    m.provider = "android";
+    m.provider_message_id = "sms-1";
+    m.from = "+84911222333";
+    m.body = r.data.text;
+    m.received_at = t0;
+    auto receive = [&](inbound_sms one) {
+        return ok(await<sms_outcome>([&](auto done) {
+            db->receive_sms(std::move(one), sms_options{}, r.classification, r.routing, done);
+        }));
+    };
+    const auto first = receive(m);
+    CHECK(first.decision.action == intake::sms_action::new_report);
+    CHECK(first.queued_messages);
+    const auto next = ok(await<std::optional<time_point>>(
+        [&](auto done) { db->read<std::optional<time_point>>([](connection& c) { return next_due(c); }, done); }));
+    REQUIRE(next.has_value());
+    CHECK(first.earliest_due == next);
+
+    m.provider_message_id = "sms-2";
+    m.body = "them: chau hay khoc";
+    m.received_at = t0 + 1min;
+    const auto more = receive(m);
+    CHECK(more.decision.action != intake::sms_action::new_report);
+    CHECK(more.report_id == first.report_id);
+    CHECK_FALSE(more.queued_messages);
+    CHECK_FALSE(more.earliest_due.has_value());
+}
+
 TEST_CASE("notify: without a deadline policy nothing is sent") {
     temp_dir dir;
     auto db = open_db(dir);
