@@ -243,6 +243,7 @@ struct database::impl {
     void reader_loop(connection& c);
     void checkpoint_loop();
     void finish_checkpoint();
+    bool checkpoint_due() const;  // with checkpoint_mu held
     void count_checkpoint(int rc);
     static int on_wal_commit(void* self, sqlite3*, const char*, int frames);
 };
@@ -475,26 +476,30 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
 // time.
 int database::impl::on_wal_commit(void* self, sqlite3*, const char*, int frames) {
     auto& s = *static_cast<impl*>(self);
-    const int threshold = s.opts.checkpoint_frames;
     bool wake = false;
     {
         std::lock_guard lock(s.checkpoint_mu);
         s.wal_frames = frames;
         if (frames < s.wal_copied) s.wal_copied = 0;  // the WAL started over
-        wake = frames >= threshold && frames - s.wal_copied >= threshold / 2;
+        wake = s.checkpoint_due();
     }
     if (wake) s.checkpoint_cv.notify_one();
     return SQLITE_OK;
 }
 
-void database::impl::checkpoint_loop() {
+// Past the threshold, the checkpoint thread copies again whenever an eighth
+// of it has been added since its last copy: then what is left for the
+// writer's share (finish_checkpoint) stays small.
+bool database::impl::checkpoint_due() const {
     const int threshold = opts.checkpoint_frames;
+    return wal_frames >= threshold && wal_frames - wal_copied >= std::max(threshold / 8, 1);
+}
+
+void database::impl::checkpoint_loop() {
     for (;;) {
         {
             std::unique_lock lock(checkpoint_mu);
-            checkpoint_cv.wait(lock, [&] {
-                return checkpoints_closed || (wal_frames >= threshold && wal_frames - wal_copied >= threshold / 2);
-            });
+            checkpoint_cv.wait(lock, [&] { return checkpoints_closed || checkpoint_due(); });
             if (checkpoints_closed) return;  // closing the last connection checkpoints
             wal_copied = wal_frames;  // not to be woken again for the same frames
         }
