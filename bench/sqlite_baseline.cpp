@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <optional>
 #include <random>
 #include <string>
@@ -161,10 +160,9 @@ int main(int argc, char** argv) {
     // queued behind a commit, so nothing could share it anyway.
     const auto start = std::chrono::steady_clock::now();
     for (auto& r : reports) {
-        std::promise<hotline::result<storage::receipt>> p;
-        auto f = p.get_future();
-        (*db)->insert_report(std::move(r), [&p](hotline::result<storage::receipt> x) { p.set_value(std::move(x)); });
-        if (auto x = f.get(); !x) return fail("insert", x.err());
+        auto x = storage::wait_for<storage::receipt>(
+            [&](auto done) { (*db)->insert_report(std::move(r), std::move(done)); });
+        if (!x) return fail("insert", x.err());
     }
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     const double per_s = static_cast<double>(n) / elapsed.count();

@@ -249,6 +249,18 @@ struct app::impl {
     acknowledgement_handler on_acknowledgement;
     std::function<void()> report_stored;
     std::function<void(time_point)> deadline_set;
+
+    // After a committed new report, whatever brought it: only what its write
+    // changed is woken. At intake rates a wake-up per report for the scheduler
+    // and the dispatcher would be a read (or a claim) per report.
+    void new_report_committed(const std::optional<time_point>& earliest_due, bool queued_messages) const {
+        if (queued_messages && outbox_written) outbox_written();
+        if (deadline_set) {
+            if (earliest_due) deadline_set(*earliest_due);
+        } else if (report_stored) {
+            report_stored();
+        }
+    }
     const storage::deadline_policy* deadlines;
     const config& cfg;
     logger& log;
@@ -530,17 +542,7 @@ awaitable<result<app::impl::stored>> app::impl::store_report(intake::report r, i
             log.error("report_not_stored", {{"code", receipt.err().code}, {"message", receipt.err().message}});
         co_return std::move(receipt).err();
     }
-    if (!receipt->replayed) {
-        // Only what this write changed: at intake rates a wake-up per report
-        // for the scheduler and the dispatcher would be a read (or a claim)
-        // per report.
-        if (receipt->queued_messages && outbox_written) outbox_written();
-        if (deadline_set) {
-            if (receipt->earliest_due) deadline_set(*receipt->earliest_due);
-        } else if (report_stored) {
-            report_stored();
-        }
-    }
+    if (!receipt->replayed) new_report_committed(receipt->earliest_due, receipt->queued_messages);
     // Built only when written: at intake rates the fields are an allocation each.
     if (log.enabled(log_level::debug))
         log.debug("report_received", {{"report_id", receipt->id},
@@ -983,13 +985,13 @@ awaitable<result<storage::sms_outcome>> app::impl::receive_sms(const char* provi
                               {"flagged", outcome->decision.flagged},
                               {"replayed", outcome->replayed}});
     if (!outcome->replayed) {
-        if ((outcome->outbox_id || outcome->queued_messages) && outbox_written) outbox_written();
         // A new report wakes the scheduler only for an earlier deadline, as
         // from the form; a location or an acknowledgement may move anything.
-        if (outcome->decision.action == intake::sms_action::new_report && deadline_set) {
-            if (outcome->earliest_due) deadline_set(*outcome->earliest_due);
-        } else if (report_stored) {
-            report_stored();
+        if (outcome->decision.action == intake::sms_action::new_report) {
+            new_report_committed(outcome->earliest_due, outcome->queued_messages || outcome->outbox_id);
+        } else {
+            if (outcome->outbox_id && outbox_written) outbox_written();
+            if (report_stored) report_stored();
         }
     }
     if (outcome->decision.action == intake::sms_action::officer_acknowledge && !outcome->replayed &&

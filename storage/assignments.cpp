@@ -86,13 +86,11 @@ result<void> insert_event(connection& c, std::int64_t report_id, std::int64_t at
                      report_id, at, kind, data);
 }
 
-// Writes `rows` (already filtered), step 1 of round 0, and the `routed` event;
-// returns what it wrote.
+// Writes `rows` (already filtered) with deadline `d` (step 1 of round 0), and
+// the `routed` event; returns what it wrote.
 result<std::vector<written>> write_assignments(connection& c, std::int64_t report_id, const routing::route_plan& plan,
                                                const std::vector<const routing::planned_assignment*>& rows,
-                                               const deadline_policy* deadlines, intake::urgency level,
-                                               time_point at) {
-    const assignment_deadline d = deadline_for(deadlines, level, {}, at);
+                                               const assignment_deadline& d, time_point at) {
     std::vector<written> done;
     done.reserve(rows.size());
     for (const auto* a : rows) {
@@ -217,17 +215,16 @@ result<route_written> write_route(connection& c, std::int64_t report_id, const r
     const std::int64_t ms = to_unix_ms(at);
     if (auto r = insert_event(c, report_id, ms, "located", located_data(req.location)); !r)
         return std::move(r).err();
-    auto done = write_assignments(c, report_id, plan, rows, req.deadlines, level, at);
+    const assignment_deadline d = deadline_for(req.deadlines, level, {}, at);
+    auto done = write_assignments(c, report_id, plan, rows, d, at);
     if (!done) return std::move(done).err();
     auto messages = notify_written(c, *done, req.deadlines, at);
     if (!messages) return std::move(messages).err();
     route_written out;
     out.queued_messages = *messages > 0;
     if (!done->empty()) {
-        // Every assignment of one write shares its deadline (step 1, round 0).
-        const assignment_deadline d = deadline_for(req.deadlines, level, {}, at);
-        for (const auto& t : {d.ack_due, d.reminder_due})
-            if (t && (!out.earliest_due || *t < *out.earliest_due)) out.earliest_due = t;
+        keep_earliest(out.earliest_due, d.ack_due);
+        keep_earliest(out.earliest_due, d.reminder_due);
     }
     return out;
 }
@@ -277,7 +274,7 @@ result<bool> route_late_location(connection& c, std::int64_t report_id, const ro
             rows.push_back(&a);
         }
     }
-    auto done = write_assignments(c, report_id, *plan, rows, req.deadlines, cls->level, at);
+    auto done = write_assignments(c, report_id, *plan, rows, deadline_for(req.deadlines, cls->level, {}, at), at);
     if (!done) return std::move(done).err();
 
     if (reaches_contact(*plan)) {

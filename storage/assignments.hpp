@@ -89,6 +89,11 @@ struct route_written {
     std::optional<time_point> earliest_due;
     bool queued_messages = false;
 };
+
+// `earliest` becomes `t` when `t` is set and earlier, or `earliest` unset.
+inline void keep_earliest(std::optional<time_point>& earliest, const std::optional<time_point>& t) noexcept {
+    if (t && (!earliest || *t < *earliest)) earliest = t;
+}
 result<route_written> write_route(connection& c, std::int64_t report_id, const routing_request& req,
                                   const routing::route_plan& plan, intake::urgency level, time_point at);
 

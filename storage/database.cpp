@@ -244,7 +244,7 @@ struct database::impl {
     void checkpoint_loop();
     void finish_checkpoint();
     bool checkpoint_due() const;  // with checkpoint_mu held
-    void count_checkpoint(int rc);
+    void checkpoint_with(connection& c);
     static int on_wal_commit(void* self, sqlite3*, const char*, int frames);
 };
 
@@ -384,16 +384,12 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
     out.tracking_code = std::move(code);
     out.received_at = r.received_at;
     for (const auto& due : {action_due, plan_due})
-        if (due) {
-            const time_point t = from_unix_ms(*due);
-            if (!out.earliest_due || t < *out.earliest_due) out.earliest_due = t;
-        }
+        if (due) detail::keep_earliest(out.earliest_due, from_unix_ms(*due));
     if (plan) {
         const auto level = r.classification ? r.classification->result.level : intake::urgency::normal;
         auto x = detail::write_route(c, row_id, *r.routing, *plan, level, r.received_at);
         if (!x) return std::move(x).err();
-        if (x->earliest_due && (!out.earliest_due || *x->earliest_due < *out.earliest_due))
-            out.earliest_due = x->earliest_due;
+        detail::keep_earliest(out.earliest_due, x->earliest_due);
         out.queued_messages = x->queued_messages;
     }
     return out;
@@ -503,16 +499,15 @@ void database::impl::checkpoint_loop() {
             if (checkpoints_closed) return;  // closing the last connection checkpoints
             wal_copied = wal_frames;  // not to be woken again for the same frames
         }
-        int log = 0;
-        int copied = 0;
-        count_checkpoint(
-            sqlite3_wal_checkpoint_v2(checkpointer.native_handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied));
+        checkpoint_with(checkpointer);
     }
 }
 
-// SQLITE_BUSY only says that the other side (this thread or the writer) was
-// checkpointing at that moment; the WAL is still copied, by it.
-void database::impl::count_checkpoint(int rc) {
+// A PASSIVE checkpoint over `c`, counted. SQLITE_BUSY only says that the
+// other side (the checkpoint thread or the writer) was checkpointing at that
+// moment; the WAL is still copied, by it.
+void database::impl::checkpoint_with(connection& c) {
+    const int rc = sqlite3_wal_checkpoint_v2(c.native_handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     if (rc == SQLITE_BUSY) return;
     checkpoints.fetch_add(1, std::memory_order_relaxed);
     if (rc != SQLITE_OK) checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
@@ -530,10 +525,7 @@ void database::impl::finish_checkpoint() {
         frames = wal_frames;
     }
     if (frames < opts.checkpoint_frames + opts.checkpoint_frames / 2) return;
-    int log = 0;
-    int copied = 0;
-    count_checkpoint(
-        sqlite3_wal_checkpoint_v2(writer.native_handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied));
+    checkpoint_with(writer);
 }
 
 // ---- the readers ---------------------------------------------------------------
