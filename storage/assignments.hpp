@@ -18,7 +18,7 @@
 // Any error (the directory's included) fails the caller's write, so nothing
 // of a report is stored half-routed.
 //
-// Functions run on the writer's connection inside the write's savepoint, with
+// Functions run on the writer's connection inside the write's transaction, with
 // cached statements. Thread-safety: that of the connection.
 
 #include <cstdint>

@@ -65,8 +65,9 @@ result<connection> open_writer(const std::string& path, std::chrono::millisecond
     if (!mode) return std::move(mode).err();
     if (*mode != "wal")
         return failure("sqlite: the database cannot use WAL mode (journal_mode is " + *mode + ")");
-    // Each write of a batch runs in its own savepoint, whose journal holds
-    // the pages it changes (a report touches about 15); past 64 KiB SQLite
+    // When a batch runs again with savepoints (run_batch), each write's
+    // savepoint journal holds the pages it changes (a report touches about
+    // 15); past 64 KiB SQLite
     // would spill that journal to a temporary file, created and deleted for
     // every write. In memory it stays: it lives only until RELEASE.
     if (auto r = c->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY");
@@ -437,24 +438,48 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
         finish_all(result<void>(std::move(e)));
     };
 
-    if (auto r = run_cached(writer, "BEGIN IMMEDIATE"); !r) return fail(std::move(r).err());
-    if (!next_id_known) {
-        if (auto r = load_next_id(); !r) return fail(std::move(r).err());
-    }
-
+    // First the whole batch as one transaction, without savepoints: a
+    // savepoint journals every page a write touches before changing it, which
+    // costs about a tenth of a report's write, and writes rarely fail. When
+    // one does, the transaction is rolled back and the batch runs again with
+    // each write in its own savepoint, so the failing one is undone alone.
+    // Jobs are safe to run again (database::write): only their last run counts.
+    bool savepoints = false;
     std::uint64_t kept = 0;
-    for (auto& t : batch) {
-        if (auto r = run_cached(writer, "SAVEPOINT w"); !r) return fail(std::move(r).err());
-        const bool ok = t->run(writer);
-        // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) roll back the whole
-        // transaction on their own; then nothing of the batch is left to keep.
-        if (writer.autocommit()) return fail(failure("sqlite rolled the transaction back"));
-        if (ok) {
-            ++kept;
-        } else if (auto r = run_cached(writer, "ROLLBACK TO w"); !r) {
-            return fail(std::move(r).err());
+    for (;;) {
+        if (auto r = run_cached(writer, "BEGIN IMMEDIATE"); !r) return fail(std::move(r).err());
+        if (!next_id_known) {
+            if (auto r = load_next_id(); !r) return fail(std::move(r).err());
         }
-        if (auto r = run_cached(writer, "RELEASE w"); !r) return fail(std::move(r).err());
+        kept = 0;
+        bool again = false;
+        for (auto& t : batch) {
+            if (savepoints) {
+                if (auto r = run_cached(writer, "SAVEPOINT w"); !r) return fail(std::move(r).err());
+            }
+            const bool ok = t->run(writer);
+            // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) roll back the whole
+            // transaction on their own; then nothing of the batch is left to keep.
+            if (writer.autocommit()) return fail(failure("sqlite rolled the transaction back"));
+            if (ok) {
+                ++kept;
+            } else if (!savepoints) {
+                again = true;
+                break;
+            } else if (auto r = run_cached(writer, "ROLLBACK TO w"); !r) {
+                return fail(std::move(r).err());
+            }
+            if (savepoints) {
+                if (auto r = run_cached(writer, "RELEASE w"); !r) return fail(std::move(r).err());
+            }
+        }
+        if (!again) break;
+        if (auto r = run_cached(writer, "ROLLBACK"); !r) return fail(std::move(r).err());
+        // The ids handed out were rolled back with the rest.
+        next_id_known = false;
+        // A batch of one has nothing else to keep: its write reports its own failure.
+        if (batch.size() == 1) return finish_all(result<void>());
+        savepoints = true;
     }
     if (auto r = run_cached(writer, "COMMIT"); !r) return fail(std::move(r).err());
 

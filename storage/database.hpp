@@ -4,11 +4,14 @@
 //
 // Writes go through a single writer thread that practises group commit: it
 // takes every write waiting at that moment (up to `max_batch`), runs them in
-// one BEGIN IMMEDIATE ... COMMIT, each inside its own SAVEPOINT so a failing
-// write is rolled back alone, and only after COMMIT has returned does it call
+// one BEGIN IMMEDIATE ... COMMIT, and only after COMMIT has returned does it call
 // each write's completion. A completion therefore never reports success for
 // data that is not durable. If COMMIT fails, every write of that batch
-// completes with `storage_failure`.
+// completes with `storage_failure`. A failing write is rolled back alone:
+// when one fails, the transaction is rolled back and the batch runs again
+// with each write inside its own SAVEPOINT (savepoints cost time, so a batch
+// in which nothing fails runs without them). A write job may therefore run
+// twice; only its last run counts.
 //
 // Reads run on a small pool of threads, each with its own read-only
 // connection; they never block the writer (WAL).
@@ -247,7 +250,10 @@ public:
     void check_writable(completion<void> done);
 
     // Generic access for later modules: `job` runs on the writer thread inside
-    // the batch transaction (in its own savepoint) or on a reader thread.
+    // the batch transaction, or on a reader thread. A write job must be safe
+    // to run again after its transaction was rolled back (see above): it
+    // changes nothing but the database through `c`, and only its last
+    // result is delivered.
     template <class T>
     void write(std::function<result<T>(connection&)> job, completion<T> done);
     template <class T>
@@ -265,8 +271,10 @@ public:
 private:
     struct impl;
 
-    // One queued write. The writer calls `run` inside the write's own
-    // savepoint (returning false rolls that savepoint back), then, once the
+    // One queued write. The writer calls `run` inside the batch transaction,
+    // once, or again in its own savepoint when a write of the batch failed
+    // (returning false rolls it back: the transaction when it ran without a
+    // savepoint, else its savepoint), then, once the
     // batch is over, `finish` exactly once with the batch's outcome: success
     // when it committed. `finish` is also called at once, without `run`, with
     // `shutting_down` when the database no longer accepts work, and without

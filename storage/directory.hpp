@@ -3,8 +3,8 @@
 // `roster_shifts`, `roster_overrides` of migration 3).
 //
 // Every function here runs on a connection the caller got from
-// database::write (writes) or database::read (reads), so a write is one
-// savepoint of a group commit: when it fails, nothing of it is kept.
+// database::write (writes) or database::read (reads), so a write is part
+// of a group commit: when it fails, nothing of it is kept.
 // Thread-safety: that of the connection (one thread at a time).
 //
 // Stored forms: contacts.channels is "sms", "webhook" or "sms;webhook";

@@ -1,6 +1,6 @@
 #pragma once
-// The body of database::receive_sms, run by the writer inside the write's
-// savepoint. New reports are filed through `insert_report`, the writer's own
+// The body of database::receive_sms, run by the writer inside the batch
+// transaction (a failure rolls back all it wrote). New reports are filed through `insert_report`, the writer's own
 // insert path (id from its allocator, the report row and its `received`
 // event), so SMS reports share ids, codes and history with every other
 // channel.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storage/detail/migrations.hpp"
+#include "storage/detail/sql.hpp"
 #include "tests/storage/fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -750,6 +751,113 @@ TEST_CASE("database: a failing write is rolled back alone, the rest of its batch
     CHECK(read_int(*db, "SELECT count(*) FROM write_probe") == 0);
     CHECK(read_int(*db, "SELECT count(*) FROM reports") == 2);
     CHECK(read_int(*db, "SELECT count(*) FROM events") == 2);
+}
+
+TEST_CASE("database: a batch runs each write once, and runs it again only after another write failed") {
+    temp_dir dir;
+    auto db = open_db(opts_for(dir));
+    REQUIRE(wait_for<void>([&](auto done) {
+        db->write<void>([](connection& c) { return c.exec("CREATE TABLE runs_probe (id INTEGER PRIMARY KEY)"); },
+                        std::move(done));
+    }));
+    const auto commits0 = db->commits();
+    const auto kept0 = db->writes_committed();
+
+    // Counts the runs of a write that adds one row to write_probe: only the
+    // last run may be kept, whatever the count.
+    struct counted {
+        std::atomic<int> runs{0};
+        std::optional<result<int>> out;
+    };
+    auto add_probe = [&](counted& k, int row, std::latch& done) {
+        db->write<int>(
+            [&k, row](connection& c) -> result<int> {
+                ++k.runs;
+                if (auto r = detail::run_bound(c, "INSERT INTO runs_probe (id) VALUES (?1)",
+                                               static_cast<std::int64_t>(row));
+                    !r)
+                    return std::move(r).err();
+                return row;
+            },
+            [&k, &done](result<int> r) {
+                k.out.emplace(std::move(r));
+                done.count_down();
+            });
+    };
+    auto probe_rows = [&] { return read_int(*db, "SELECT count(*) FROM runs_probe WHERE id < 20"); };
+
+    SUBCASE("nothing fails: one run each, one commit") {
+        counted a, b, c;
+        std::latch done(3);
+        writer_plug plug(*db);
+        add_probe(a, 10, done);
+        add_probe(b, 11, done);
+        add_probe(c, 12, done);
+        plug.release();
+        done.wait();
+        CHECK(a.runs == 1);
+        CHECK(b.runs == 1);
+        CHECK(c.runs == 1);
+        CHECK(db->commits() - commits0 == 2);
+        CHECK(probe_rows() == 3);
+    }
+    SUBCASE("a write fails: the batch runs again, the others once more, each kept once") {
+        counted a, c;
+        std::atomic<int> failing_runs{0};
+        std::optional<result<int>> failing;
+        std::latch done(3);
+        writer_plug plug(*db);
+        add_probe(a, 10, done);
+        db->write<int>(
+            [&failing_runs](connection& x) -> result<int> {
+                ++failing_runs;
+                if (auto r = x.exec("INSERT INTO runs_probe (id) VALUES (20)"); !r) return std::move(r).err();
+                return make_error("test_failure", "this write gives up");
+            },
+            [&](result<int> r) {
+                failing.emplace(std::move(r));
+                done.count_down();
+            });
+        add_probe(c, 12, done);
+        plug.release();
+        done.wait();
+        // a ran, then the failing write; the batch ran again with savepoints.
+        CHECK(a.runs == 2);
+        CHECK(failing_runs == 2);
+        CHECK(c.runs == 1);
+        REQUIRE(a.out->has_value());
+        REQUIRE(c.out->has_value());
+        CHECK(failing->err().code == "test_failure");
+        CHECK(db->commits() - commits0 == 2);
+        CHECK(db->writes_committed() - kept0 == 3);  // the plug, a, c
+        CHECK(probe_rows() == 2);
+        CHECK(read_int(*db, "SELECT count(*) FROM runs_probe WHERE id = 20") == 0);
+    }
+    SUBCASE("a write alone that fails runs once and commits nothing") {
+        std::atomic<int> runs{0};
+        auto r = wait_for<int>([&](auto done) {
+            db->write<int>(
+                [&runs](connection& x) -> result<int> {
+                    ++runs;
+                    if (auto e = x.exec("INSERT INTO runs_probe (id) VALUES (20)"); !e)
+                        return std::move(e).err();
+                    return make_error("test_failure", "this write gives up");
+                },
+                std::move(done));
+        });
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.err().code == "test_failure");
+        CHECK(runs == 1);
+        CHECK(db->commits() - commits0 == 0);
+        CHECK(read_int(*db, "SELECT count(*) FROM runs_probe WHERE id = 20") == 0);
+        // The writer goes on: the next write commits.
+        counted a;
+        std::latch done(1);
+        add_probe(a, 10, done);
+        done.wait();
+        CHECK(a.out->has_value());
+        CHECK(probe_rows() == 1);
+    }
 }
 
 TEST_CASE("database: when COMMIT fails every write of the batch fails and nothing is kept") {
