@@ -190,7 +190,8 @@ result<std::int64_t> insert_assignment(connection& c, std::int64_t report_id, co
 }
 
 result<routing::route_plan> plan_route(connection& c, const routing_request& req, intake::urgency level,
-                                       const std::vector<std::string>& categories, time_point at) {
+                                       const std::vector<std::string>& categories, time_point at,
+                                       duty_cache* cache) {
     if (!req.policy) return failure("routing requested without a policy");
     routing::route_input in;
     in.level = level;
@@ -198,7 +199,7 @@ result<routing::route_plan> plan_route(connection& c, const routing_request& req
     in.commune_code = req.location.commune_code;
     in.province_code = req.location.province_code;
     in.at = at;
-    sql_directory directory(c);
+    sql_directory directory(c, cache);
     return routing::route(*req.policy, in, directory);
 }
 

@@ -33,6 +33,7 @@
 #include "routing/escalation.hpp"
 #include "routing/locate.hpp"
 #include "routing/rules.hpp"
+#include "storage/directory.hpp"
 #include "storage/notify.hpp"
 #include "storage/sqlite.hpp"
 
@@ -71,9 +72,11 @@ struct routing_request {
 namespace detail {
 
 // The plan for a report of urgency `level` and `categories` located as `req`
-// says, at `at`, asking the directory over `c`.
+// says, at `at`, asking the directory over `c` (through `cache` when given;
+// see duty_cache for what its owner must do).
 result<routing::route_plan> plan_route(connection& c, const routing_request& req, intake::urgency level,
-                                       const std::vector<std::string>& categories, time_point at);
+                                       const std::vector<std::string>& categories, time_point at,
+                                       duty_cache* cache = nullptr);
 
 // Whether some contact (not only a queue) gets the report.
 bool reaches_contact(const routing::route_plan& plan) noexcept;

@@ -225,6 +225,7 @@ struct database::impl {
 
     // Owned by the writer thread once it runs.
     connection writer;
+    duty_cache duty;  // routing's view of the directory; emptied on every rollback
     std::uint64_t next_id = 1;
     bool next_id_known = false;  // false after a failed batch: re-read under the write lock
 
@@ -331,7 +332,7 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
         const auto level = r.classification ? r.classification->result.level : intake::urgency::normal;
         static const std::vector<std::string> no_categories;
         const auto& categories = r.classification ? r.classification->result.categories : no_categories;
-        auto p = detail::plan_route(c, *r.routing, level, categories, r.received_at);
+        auto p = detail::plan_route(c, *r.routing, level, categories, r.received_at, &duty);
         if (!p) return std::move(p).err();
         plan = std::move(*p);
         state = detail::reaches_contact(*plan) ? "routed" : "unrouted";
@@ -431,6 +432,7 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
     };
     auto fail = [&](error e) {
         if (!writer.autocommit()) (void)writer.exec("ROLLBACK");
+        duty.clear();
         // Ids handed out in this batch were never committed; whatever the
         // database now holds is the truth for the next batch.
         next_id_known = false;
@@ -466,14 +468,16 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
             } else if (!savepoints) {
                 again = true;
                 break;
-            } else if (auto r = run_cached(writer, "ROLLBACK TO w"); !r) {
-                return fail(std::move(r).err());
+            } else {
+                duty.clear();
+                if (auto r = run_cached(writer, "ROLLBACK TO w"); !r) return fail(std::move(r).err());
             }
             if (savepoints) {
                 if (auto r = run_cached(writer, "RELEASE w"); !r) return fail(std::move(r).err());
             }
         }
         if (!again) break;
+        duty.clear();
         if (auto r = run_cached(writer, "ROLLBACK"); !r) return fail(std::move(r).err());
         // The ids handed out were rolled back with the rest.
         next_id_known = false;

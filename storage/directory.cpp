@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 
@@ -300,25 +302,31 @@ result<std::optional<stored_contact>> find_contact(connection& c, std::string_vi
 
 result<routing::roster> load_roster(connection& c, std::string_view key) { return read_roster(c, key); }
 
-result<std::vector<routing::duty_contact>> sql_directory::on_duty(routing::role r, std::string_view unit_code,
-                                                                  time_point t) {
-    // Runs for every report inside the intake transaction: one cached
-    // statement over the (unit_code, role) index, the shifts and the
-    // overrides near `t` of the active contacts in one pass. A contact
-    // without either is never on duty, so it need not be read at all.
-    struct candidate {
-        std::int64_t id = 0;
-        std::string key;
-        std::vector<routing::weekly_shift> shifts;
-        std::vector<routing::roster_override> overrides;
-    };
-    std::vector<candidate> found;
-    const std::string_view role = routing::to_string(r);
-    // A window of yesterday's override may run past midnight into today.
-    const auto today = std::chrono::floor<std::chrono::days>(routing::to_vietnam_time(t));
-    const std::string first = routing::format_date(today - std::chrono::days{1});
-    const std::string last = routing::format_date(today);
-    auto st = prepare_bound(c_,
+// ---- on_duty and its cache ----------------------------------------------------
+
+namespace {
+
+// An active contact of the role and unit asked for, with its roster near the day.
+struct duty_candidate {
+    std::int64_t id = 0;
+    std::string key;
+    std::vector<routing::weekly_shift> shifts;
+    std::vector<routing::roster_override> overrides;
+};
+
+// Past this many entries the cache starts over: a day's worth of routing
+// touches far fewer (units with reports times roles asked), and yesterday's
+// entries are never asked for again.
+constexpr std::size_t duty_cache_limit = 4096;
+
+// The contacts of `role` in `unit_code` with their shifts and the overrides
+// from `first` to `last` (dates), by id: one pass of one cached statement
+// over the (unit_code, role) index. A contact without either is never on
+// duty, so it need not be read at all.
+result<std::vector<duty_candidate>> read_candidates(connection& c, std::string_view role, std::string_view unit_code,
+                                                    std::string_view first, std::string_view last) {
+    std::vector<duty_candidate> found;
+    auto st = prepare_bound(c,
                             "SELECT c.id, c.key, 0, s.days, s.start_minute, s.end_minute, NULL, NULL "
                             "FROM contacts AS c JOIN roster_shifts AS s ON s.contact_id = c.id "
                             "WHERE c.unit_code = ?1 AND c.role = ?2 AND c.active = 1 "
@@ -332,10 +340,10 @@ result<std::vector<routing::duty_contact>> sql_directory::on_duty(routing::role 
     if (!st) return std::move(st).err();
     auto read = for_each_row(**st, [&](const statement& s) -> result<void> {
         const std::int64_t id = s.column_int64(0);
-        candidate* k = nullptr;
+        duty_candidate* k = nullptr;
         for (auto& f : found)
             if (f.id == id) k = &f;
-        if (!k) k = &found.emplace_back(candidate{id, s.column_text(1), {}, {}});
+        if (!k) k = &found.emplace_back(duty_candidate{id, s.column_text(1), {}, {}});
         const auto kind = s.column_int64(2);
         if (kind == 0) {
             k->shifts.push_back(routing::weekly_shift{{}, static_cast<std::uint8_t>(s.column_int64(3)),
@@ -351,11 +359,76 @@ result<std::vector<routing::duty_contact>> sql_directory::on_duty(routing::role 
     });
     if (!read) return std::move(read).err();
     // A stable order: by id, the order contacts were added in.
-    std::sort(found.begin(), found.end(), [](const candidate& a, const candidate& b) { return a.id < b.id; });
+    std::sort(found.begin(), found.end(),
+              [](const duty_candidate& a, const duty_candidate& b) { return a.id < b.id; });
+    return found;
+}
+
+}  // namespace
+
+struct duty_cache::impl {
+    std::optional<std::int64_t> version;  // of the directory the entries were read from
+    // "role|unit|first date" -> the candidates read for them.
+    std::unordered_map<std::string, std::vector<duty_candidate>> entries;
+};
+
+duty_cache::duty_cache() : impl_(std::make_unique<impl>()) {}
+duty_cache::~duty_cache() = default;
+
+void duty_cache::clear() noexcept {
+    impl_->version.reset();
+    impl_->entries.clear();
+}
+
+std::size_t duty_cache::size() const noexcept { return impl_->entries.size(); }
+
+result<std::vector<routing::duty_contact>> sql_directory::on_duty(routing::role r, std::string_view unit_code,
+                                                                  time_point t) {
+    // Runs for every report inside the intake transaction.
+    const std::string_view role = routing::to_string(r);
+    // A window of yesterday's override may run past midnight into today.
+    const auto today = std::chrono::floor<std::chrono::days>(routing::to_vietnam_time(t));
+    const std::string first = routing::format_date(today - std::chrono::days{1});
+    const std::string last = routing::format_date(today);
+
+    std::vector<duty_candidate> read;
+    const std::vector<duty_candidate>* candidates = &read;
+    if (cache_) {
+        auto& cache = *cache_->impl_;
+        if (!version_checked_) {
+            auto st = prepare_bound(c_, "SELECT version FROM directory_version WHERE id = 1");
+            if (!st) return std::move(st).err();
+            auto row = next_row(**st);
+            if (!row) return std::move(row).err();
+            if (!*row) return failure("the directory_version row is missing");
+            const std::int64_t now = (*st)->column_int64(0);
+            if (cache.version != now) {
+                cache.entries.clear();
+                cache.version = now;
+            }
+            version_checked_ = true;
+        }
+        std::string key;
+        key.reserve(role.size() + unit_code.size() + first.size() + 2);
+        key.append(role).append(1, '|').append(unit_code).append(1, '|').append(first);
+        auto it = cache.entries.find(key);
+        if (it == cache.entries.end()) {
+            auto found = read_candidates(c_, role, unit_code, first, last);
+            if (!found) return std::move(found).err();
+            if (cache.entries.size() >= duty_cache_limit) cache.entries.clear();
+            it = cache.entries.emplace(std::move(key), std::move(*found)).first;
+        }
+        candidates = &it->second;
+    } else {
+        auto found = read_candidates(c_, role, unit_code, first, last);
+        if (!found) return std::move(found).err();
+        read = std::move(*found);
+    }
+
     std::vector<routing::duty_contact> out;
-    for (auto& k : found)
+    for (const auto& k : *candidates)
         if (routing::on_duty(k.shifts, k.overrides, t))
-            out.push_back(routing::duty_contact{k.id, std::move(k.key), r, std::string(unit_code)});
+            out.push_back(routing::duty_contact{k.id, k.key, r, std::string(unit_code)});
     return out;
 }
 

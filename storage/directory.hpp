@@ -11,6 +11,7 @@
 // override dates are local "YYYY-MM-DD"; minutes since local midnight.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -62,19 +63,54 @@ result<std::optional<stored_contact>> find_contact(connection& c, std::string_vi
 // shifts, then overrides, each by contact id and then as they were stored.
 result<routing::roster> load_roster(connection& c, std::string_view key = {});
 
+// What sql_directory read for on_duty, kept between calls so that routing
+// does not query the directory again for a unit it has already seen: per
+// role, unit and day, the active contacts with their shifts and the
+// overrides near that day (whether they are on duty is still decided at each
+// call's time). It is valid for one version of the directory: migration 9's
+// `directory_version` row, which triggers move on every change to
+// `contacts`, `roster_shifts` and `roster_overrides`, by any connection or
+// process. A sql_directory reads that version once, at its first on_duty
+// call, and empties the cache when it moved.
+//
+// The owner must call clear() whenever it rolls back a transaction (or a
+// savepoint) in which the cache was used: what it read there never existed,
+// and the version may come back to the same number with other contents.
+// Holds at most a few thousand entries; past that it starts over. Not
+// thread-safe: it belongs to one connection, on that connection's thread.
+class duty_cache {
+public:
+    duty_cache();
+    ~duty_cache();
+    duty_cache(const duty_cache&) = delete;
+    duty_cache& operator=(const duty_cache&) = delete;
+
+    void clear() noexcept;
+    std::size_t size() const noexcept;  // entries (role, unit, day) held
+
+private:
+    friend class sql_directory;
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
 // The directory as the router sees it, over an open connection (inside the
 // intake transaction). Looks up active contacts of a role in a unit and
 // evaluates their rosters with routing::on_duty, ordered by id (one cached
-// statement per call). Holds a reference to the connection; use it only
-// while that connection is in use by this thread.
+// statement per call; with a cache, one per role, unit and day while the
+// directory does not change, plus one version read per instance). Holds
+// references to the connection and the cache; use it only while that
+// connection is in use by this thread, within one transaction.
 class sql_directory final : public routing::directory_view {
 public:
-    explicit sql_directory(connection& c) noexcept : c_(c) {}
+    explicit sql_directory(connection& c, duty_cache* cache = nullptr) noexcept : c_(c), cache_(cache) {}
     result<std::vector<routing::duty_contact>> on_duty(routing::role r, std::string_view unit_code,
                                                        time_point t) override;
 
 private:
     connection& c_;
+    duty_cache* cache_;
+    bool version_checked_ = false;
 };
 
 }  // namespace hotline::storage

@@ -436,8 +436,55 @@ constexpr std::string_view migration_8 = R"sql(
 DROP INDEX reports_by_commune;
 )sql";
 
-constexpr std::array<std::string_view, 8> all = {migration_1, migration_2, migration_3, migration_4, migration_5,
-                                                 migration_6, migration_7, migration_8};
+// A number that every change to the directory (contacts and rosters) moves,
+// whoever makes it: the writer keeps what it read of the directory to route
+// reports (storage::duty_cache) for as long as this number stays the same.
+constexpr std::string_view migration_9 = R"sql(
+CREATE TABLE directory_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+) STRICT;
+INSERT INTO directory_version (id, version) VALUES (1, 0);
+CREATE TRIGGER contacts_insert_moves_version AFTER INSERT ON contacts
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER contacts_update_moves_version AFTER UPDATE ON contacts
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER contacts_delete_moves_version AFTER DELETE ON contacts
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER roster_shifts_insert_moves_version AFTER INSERT ON roster_shifts
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER roster_shifts_update_moves_version AFTER UPDATE ON roster_shifts
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER roster_shifts_delete_moves_version AFTER DELETE ON roster_shifts
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER roster_overrides_insert_moves_version AFTER INSERT ON roster_overrides
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER roster_overrides_update_moves_version AFTER UPDATE ON roster_overrides
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER roster_overrides_delete_moves_version AFTER DELETE ON roster_overrides
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1;
+END;
+)sql";
+
+constexpr std::array<std::string_view, 9> all = {migration_1, migration_2, migration_3, migration_4, migration_5,
+                                                 migration_6, migration_7, migration_8, migration_9};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);

@@ -1,9 +1,11 @@
 #pragma once
 // Shared pieces of the storage tests: a fixed tracking codec, opening a
-// database in a test's temp dir, and waiting for a completion.
+// database in a test's temp dir, waiting for a completion, and holding the
+// writer to gather writes into one batch.
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <future>
 #include <memory>
 #include <string>
@@ -51,6 +53,31 @@ T ok(result<T> r) {
 inline void ok(result<void> r) {
     REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.err().code + ": " + r.err().message));
 }
+
+// Holds the writer inside one write job until released, so that everything
+// enqueued meanwhile lands in the next batch together.
+class writer_plug {
+public:
+    explicit writer_plug(database& db) {
+        auto entered = std::make_shared<std::promise<void>>();
+        auto entered_f = entered->get_future();
+        auto release = release_.get_future().share();
+        db.write<int>(
+            [entered, release](connection&) -> result<int> {
+                entered->set_value();
+                release.wait();
+                return 0;
+            },
+            [flag = ok_](result<int> r) { flag->store(r.has_value()); });
+        entered_f.wait();
+    }
+    void release() { release_.set_value(); }
+    bool plug_ok() const { return ok_->load(); }
+
+private:
+    std::promise<void> release_;
+    std::shared_ptr<std::atomic<bool>> ok_ = std::make_shared<std::atomic<bool>>(false);
+};
 
 // The first column of the first row of `sql` (a query that must return a
 // row), read on a reader thread, or on the writer inside a batch.

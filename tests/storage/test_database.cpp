@@ -85,30 +85,6 @@ std::optional<report_record> find_ok(database& db, std::uint64_t id) {
     return ok(await<std::optional<report_record>>([&](auto done) { db.find_report(id, done); }));
 }
 
-// Holds the writer inside one write job until released, so that everything
-// enqueued meanwhile lands in the next batch together.
-class writer_plug {
-public:
-    explicit writer_plug(database& db) {
-        auto entered = std::make_shared<std::promise<void>>();
-        auto entered_f = entered->get_future();
-        auto release = release_.get_future().share();
-        db.write<int>(
-            [entered, release](connection&) -> result<int> {
-                entered->set_value();
-                release.wait();
-                return 0;
-            },
-            [flag = ok_](result<int> r) { flag->store(r.has_value()); });
-        entered_f.wait();
-    }
-    void release() { release_.set_value(); }
-    bool plug_ok() const { return ok_->load(); }
-
-private:
-    std::promise<void> release_;
-    std::shared_ptr<std::atomic<bool>> ok_ = std::make_shared<std::atomic<bool>>(false);
-};
 
 // A read-only connection of our own, apart from the database's readers: what
 // it sees is what is committed.

@@ -259,4 +259,124 @@ TEST_CASE("directory storage: who is on duty for a role in a unit") {
     }));
     // 8-9 July: "leave" is off; exactly one of day/night covers every hour.
     CHECK(in_write == 48);
+
+    // Through a cache: the same answers at every hour of five days, one entry
+    // per role, unit and day asked for.
+    duty_cache cache;
+    auto differences = ok(write<std::size_t>(*db, [&cache](connection& c) -> result<std::size_t> {
+        std::size_t n = 0;
+        for (int h = 0; h < 5 * 24; ++h) {
+            const auto t = vn(2025, 7, 7, 0) + hours(h);
+            for (auto r : {role::commune_child_protection, role::commune_police, role::commune_chair}) {
+                sql_directory plain(c);
+                sql_directory cached(c, &cache);
+                auto want = plain.on_duty(r, "05983", t);
+                auto got = cached.on_duty(r, "05983", t);
+                if (!want) return std::move(want).err();
+                if (!got) return std::move(got).err();
+                std::vector<std::string> a, b;
+                for (const auto& k : *want) a.push_back(k.key + "/" + std::to_string(k.id));
+                for (const auto& k : *got) b.push_back(k.key + "/" + std::to_string(k.id));
+                if (a != b) ++n;
+            }
+        }
+        return n;
+    }));
+    CHECK(differences == 0);
+    CHECK(cache.size() == 3 * 5);
+}
+
+TEST_CASE("directory storage: every change to contacts and rosters moves the directory version") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    auto version = [&] { return read_int(*db, "SELECT version FROM directory_version"); };
+    auto run = [&](std::string sql) {
+        ok(write<bool>(*db, [sql](connection& c) -> result<bool> {
+            if (auto r = c.exec(sql); !r) return std::move(r).err();
+            return true;
+        }));
+    };
+    CHECK(version() == 0);
+    std::int64_t last = 0;
+    auto moved = [&] {
+        const auto v = version();
+        const bool m = v > last;
+        last = v;
+        return m;
+    };
+    add_contacts(*db, {person("a")});
+    CHECK(moved());
+    run("UPDATE contacts SET name = 'Người Khác' WHERE key = 'a'");
+    CHECK(moved());
+    run("INSERT INTO roster_shifts (contact_id, days, start_minute, end_minute) SELECT id, 1, 0, 60 FROM contacts");
+    CHECK(moved());
+    run("UPDATE roster_shifts SET end_minute = 120");
+    CHECK(moved());
+    run("DELETE FROM roster_shifts");
+    CHECK(moved());
+    run("INSERT INTO roster_overrides (contact_id, kind, from_date, to_date) "
+        "SELECT id, 'off', '2025-07-01', '2025-07-02' FROM contacts");
+    CHECK(moved());
+    run("UPDATE roster_overrides SET to_date = '2025-07-03'");
+    CHECK(moved());
+    run("DELETE FROM roster_overrides");
+    CHECK(moved());
+    run("DELETE FROM contacts");
+    CHECK(moved());
+    // Other tables leave it.
+    run("UPDATE write_probe SET writes = writes + 1");
+    CHECK_FALSE(moved());
+}
+
+TEST_CASE("directory storage: a cache emptied after a rollback never answers from what was rolled back") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    add_contacts(*db, {person("a"), person("b")});
+    routing::roster r;
+    r.shifts = {weekly("a", 0x7f, 0, 0)};
+    ok(add_roster(*db, r));
+    const auto t = vn(2025, 7, 7, 10);
+
+    auto conn = ok(connection::open(dir.file("hotline.db"), open_mode::read_write));
+    ok(conn.busy_timeout(std::chrono::milliseconds(5000)));
+    auto keys_with = [&](duty_cache& cache) {
+        sql_directory d(conn, &cache);
+        std::vector<std::string> out;
+        for (const auto& k : ok(d.on_duty(role::commune_child_protection, "05983", t))) out.push_back(k.key);
+        return out;
+    };
+    // In a transaction that is rolled back, "a" goes off duty and "b" on: the
+    // version moves by two, and the cache reads that state.
+    auto in_rolled_back = [&](duty_cache& cache) {
+        ok(conn.exec("BEGIN"));
+        ok(conn.exec("DELETE FROM roster_shifts"));
+        ok(conn.exec("INSERT INTO roster_shifts (contact_id, days, start_minute, end_minute) "
+                     "SELECT id, 127, 0, 0 FROM contacts WHERE key = 'b'"));
+        CHECK(keys_with(cache) == keys{"b"});
+        ok(conn.exec("ROLLBACK"));
+    };
+    // Then someone else makes two other changes: the version is the same
+    // number again, the directory is not.
+    auto two_other_changes = [&] {
+        ok(write<bool>(*db, [](connection& c) -> result<bool> {
+            if (auto x = c.exec("UPDATE contacts SET name = 'Một' WHERE key = 'a'"); !x) return std::move(x).err();
+            if (auto x = c.exec("UPDATE contacts SET name = 'Hai' WHERE key = 'a'"); !x) return std::move(x).err();
+            return true;
+        }));
+    };
+
+    duty_cache cache;
+    CHECK(keys_with(cache) == keys{"a"});
+    in_rolled_back(cache);
+    cache.clear();  // what the owner must do
+    two_other_changes();
+    CHECK(keys_with(cache) == keys{"a"});
+
+    // Without clear() the cache would answer from the rolled-back state: the
+    // reason the contract asks for it.
+    duty_cache careless;
+    CHECK(keys_with(careless) == keys{"a"});
+    in_rolled_back(careless);
+    two_other_changes();
+    CHECK(keys_with(careless) == keys{"b"});
 }

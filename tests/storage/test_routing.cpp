@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <latch>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -369,6 +371,68 @@ TEST_CASE("routing in the intake write: a deactivated contact is not chosen") {
     const auto rec = insert(*db, report(located(ward, province), classified(intake::urgency::normal)));
     CHECK(assignments(*db, rec.id) ==
           strings{"ls-chair/commune_chair/05983/fallback:commune_chair for commune_child_protection"});
+}
+
+TEST_CASE("routing in the intake write: every change to the directory reaches the next report") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    directory(*db, everybody());
+    auto next = [&] { return insert(*db, report(located(ward, province), classified(intake::urgency::normal))); };
+    auto change = [&](std::string sql) {
+        ok(await<void>([&](auto done) {
+            db->write<void>([sql](connection& c) { return c.exec(sql); }, done);
+        }));
+    };
+    const strings to_cp{"ls-cp/commune_child_protection/05983/rule:standard"};
+    const strings to_chair{"ls-chair/commune_chair/05983/fallback:commune_chair for commune_child_protection"};
+
+    // The writer keeps what it read of the directory between reports.
+    CHECK(assignments(*db, next().id) == to_cp);
+    CHECK(assignments(*db, next().id) == to_cp);
+
+    SUBCASE("a contact deactivated, then active again") {
+        change("UPDATE contacts SET active = 0 WHERE key = 'ls-cp'");
+        CHECK(assignments(*db, next().id) == to_chair);
+        change("UPDATE contacts SET active = 1 WHERE key = 'ls-cp'");
+        CHECK(assignments(*db, next().id) == to_cp);
+    }
+    SUBCASE("a shift removed, then a day off added") {
+        change("DELETE FROM roster_shifts WHERE contact_id = (SELECT id FROM contacts WHERE key = 'ls-cp')");
+        CHECK(assignments(*db, next().id) == to_chair);
+        change("INSERT INTO roster_shifts (contact_id, days, start_minute, end_minute) "
+               "SELECT id, 127, 0, 0 FROM contacts WHERE key = 'ls-cp'");
+        CHECK(assignments(*db, next().id) == to_cp);
+        change("INSERT INTO roster_overrides (contact_id, kind, from_date, to_date) "
+               "SELECT id, 'off', '2026-07-01', '2026-07-01' FROM contacts WHERE key = 'ls-cp'");
+        CHECK(assignments(*db, next().id) == to_chair);
+    }
+    SUBCASE("a change by another connection, as `hotline directory` from another process makes") {
+        auto other = ok(connection::open(dir.file("hotline.db"), open_mode::read_write));
+        ok(other.busy_timeout(std::chrono::milliseconds(5000)));
+        ok(other.exec("UPDATE contacts SET active = 0 WHERE key = 'ls-cp'"));
+        CHECK(assignments(*db, next().id) == to_chair);
+    }
+    SUBCASE("a change and a report in the same batch") {
+        std::latch both(2);
+        std::optional<result<receipt>> rec;
+        {
+            writer_plug plug(*db);
+            db->write<void>([](connection& c) { return c.exec("UPDATE contacts SET active = 0 WHERE key = 'ls-cp'"); },
+                            [&](result<void> r) {
+                                CHECK(r.has_value());
+                                both.count_down();
+                            });
+            db->insert_report(report(located(ward, province), classified(intake::urgency::normal)),
+                              [&](result<receipt> r) {
+                                  rec.emplace(std::move(r));
+                                  both.count_down();
+                              });
+            plug.release();
+            both.wait();
+        }
+        REQUIRE((*rec).has_value());
+        CHECK(assignments(*db, (*rec)->id) == to_chair);
+    }
 }
 
 // ---- SMS ------------------------------------------------------------------------
