@@ -1250,6 +1250,32 @@ TEST_CASE("migration 6 rebuilds reports on a database of version 5: rows, refere
                         "('reports_action_due', 'reports_plan_due')") == 2);
     CHECK(read_int(*db, "SELECT count(*) FROM sqlite_master WHERE name = 'reports_by_commune'") == 0);
     CHECK(read_text(*db, "PRAGMA integrity_check") == "ok");
+    // Migration 9: the directory's version, and its nine triggers.
+    CHECK(read_int(*db, "SELECT version FROM directory_version WHERE id = 1") == 0);
+    CHECK(read_int(*db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE "
+                        "'%_moves_version'") == 9);
+    // Migration 10: open queue entries are counted from assignments_queued,
+    // now keyed by state first.
+    CHECK(read_text(*db, "SELECT sql FROM sqlite_master WHERE name = 'assignments_queued'") ==
+          "CREATE INDEX assignments_queued ON assignments (state, queue) WHERE queue IS NOT NULL");
+    const auto plan = ok(await<std::string>([&](auto done) {
+        db->read<std::string>(
+            [](connection& c) -> result<std::string> {
+                auto st = c.prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM assignments "
+                                    "WHERE queue IS NOT NULL AND state = 'open'");
+                if (!st) return std::move(st).err();
+                std::string out;
+                for (;;) {
+                    auto row = st->step();
+                    if (!row) return std::move(row).err();
+                    if (*row != step_result::row) return out;
+                    out += st->column_text(3) + ";";
+                }
+            },
+            done);
+    }));
+    CHECK(plan.find("COVERING INDEX assignments_queued") != std::string::npos);
+    CHECK(read_int(*db, "SELECT count(*) FROM assignments WHERE queue IS NOT NULL AND state = 'open'") == 1);
 
     // The checks still refuse what they refused, written without IN lists.
     const std::string table_sql = read_text(*db, "SELECT sql FROM sqlite_master WHERE name = 'reports'");
