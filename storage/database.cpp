@@ -237,8 +237,19 @@ struct database::impl {
 
     result<void> load_next_id();
     result<std::uint64_t> allocate_id();
-    result<receipt> insert(connection& c, const new_report& r);
-    result<receipt> insert_row(connection& c, const new_report& r);
+    // What a new report is written with besides its row and `received`
+    // event (insert_row ignores r.classification and r.routing), borrowed.
+    struct report_extras {
+        const classification_event* classification = nullptr;
+        // Its event's data, classified_data(*classification), made on the
+        // caller's thread: the writer, which every write waits for, has
+        // enough to do.
+        std::string_view classified;
+        const routing_request* routing = nullptr;
+    };
+    // `classified` as in report_extras, for r.classification.
+    result<receipt> insert(connection& c, const new_report& r, std::string_view classified);
+    result<receipt> insert_row(connection& c, const new_report& r, const report_extras& x);
 
     void writer_loop();
     void run_batch(std::vector<std::unique_ptr<write_task>>& batch);
@@ -267,7 +278,7 @@ result<std::uint64_t> database::impl::allocate_id() {
     return next_id++;
 }
 
-result<receipt> database::impl::insert(connection& c, const new_report& r) {
+result<receipt> database::impl::insert(connection& c, const new_report& r, std::string_view classified) {
     if (r.idempotency_key) {
         auto st = prepare_bound(c,
                                 "SELECT k.request_hash, k.report_id, p.tracking_code, p.received_at "
@@ -290,7 +301,9 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
         }
     }
 
-    auto rec = insert_row(c, r);
+    auto rec = insert_row(c, r,
+                          report_extras{r.classification ? &*r.classification : nullptr, classified,
+                                        r.routing ? &*r.routing : nullptr});
     if (!rec) return rec;
 
     if (r.idempotency_key) {
@@ -308,7 +321,9 @@ result<receipt> database::impl::insert(connection& c, const new_report& r) {
 // The report row and its `received` event, under a new id from the allocator:
 // the path every report takes, whatever channel brought it (insert for the
 // web and API, receive_sms for SMS). The idempotency key is the caller's.
-result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
+result<receipt> database::impl::insert_row(connection& c, const new_report& r, const report_extras& extras) {
+    const classification_event* cls = extras.classification;
+    const routing_request* routing = extras.routing;
     auto id = allocate_id();
     if (!id) return std::move(id).err();
     const auto row_id = static_cast<std::int64_t>(*id);
@@ -328,23 +343,23 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
     const std::optional<std::string>* commune = nullptr;
     const std::optional<std::string>* province = nullptr;
     static const std::optional<std::string> none;
-    if (r.routing) {
-        const auto level = r.classification ? r.classification->result.level : intake::urgency::normal;
+    if (routing) {
+        const auto level = cls ? cls->result.level : intake::urgency::normal;
         static const std::vector<std::string> no_categories;
-        const auto& categories = r.classification ? r.classification->result.categories : no_categories;
-        auto p = detail::plan_route(c, *r.routing, level, categories, r.received_at, &duty);
+        const auto& categories = cls ? cls->result.categories : no_categories;
+        auto p = detail::plan_route(c, *routing, level, categories, r.received_at, &duty);
         if (!p) return std::move(p).err();
         plan = std::move(*p);
         state = detail::reaches_contact(*plan) ? "routed" : "unrouted";
-        commune = &r.routing->location.commune_code;
-        province = &r.routing->location.province_code;
+        commune = &routing->location.commune_code;
+        province = &routing->location.province_code;
     }
 
     // The legal clocks (routing/deadlines.hpp), set with the row.
     std::optional<std::int64_t> action_due, plan_due;
-    if (r.routing && r.routing->deadlines) {
-        const auto track = r.classification ? r.classification->result.track : intake::legal_track::standard_5wd;
-        const auto clocks = routing::legal_deadlines_for(track, r.received_at, r.routing->deadlines->calendar);
+    if (routing && routing->deadlines) {
+        const auto track = cls ? cls->result.track : intake::legal_track::standard_5wd;
+        const auto clocks = routing::legal_deadlines_for(track, r.received_at, routing->deadlines->calendar);
         if (clocks.action_by) action_due = to_unix_ms(*clocks.action_by);
         if (clocks.plan_by) plan_due = to_unix_ms(*clocks.plan_by);
     }
@@ -373,11 +388,11 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
     if (!ev) return std::move(ev).err();
     if (auto x = (*ev)->run(); !x) return std::move(x).err();
 
-    if (r.classification) {
+    if (cls) {
         if (auto x = detail::run_bound(c,
                                        "INSERT INTO events (report_id, at, kind, actor, data) "
                                        "VALUES (?1, ?2, 'classified', 'triage', ?3)",
-                                       row_id, at, classified_data(*r.classification));
+                                       row_id, at, extras.classified);
             !x)
             return std::move(x).err();
     }
@@ -388,11 +403,11 @@ result<receipt> database::impl::insert_row(connection& c, const new_report& r) {
     for (const auto& due : {action_due, plan_due})
         if (due) detail::keep_earliest(out.earliest_due, from_unix_ms(*due));
     if (plan) {
-        const auto level = r.classification ? r.classification->result.level : intake::urgency::normal;
-        auto x = detail::write_route(c, row_id, *r.routing, *plan, level, r.received_at);
-        if (!x) return std::move(x).err();
-        detail::keep_earliest(out.earliest_due, x->earliest_due);
-        out.queued_messages = x->queued_messages;
+        const auto level = cls ? cls->result.level : intake::urgency::normal;
+        auto w = detail::write_route(c, row_id, *routing, *plan, level, r.received_at);
+        if (!w) return std::move(w).err();
+        detail::keep_earliest(out.earliest_due, w->earliest_due);
+        out.queued_messages = w->queued_messages;
     }
     return out;
 }
@@ -686,7 +701,10 @@ std::uint64_t database::checkpoint_failures() const noexcept {
 
 void database::insert_report(new_report r, completion<receipt> done) {
     impl* self = impl_.get();
-    write<receipt>([self, r = std::move(r)](connection& c) { return self->insert(c, r); }, std::move(done));
+    std::string classified = r.classification ? classified_data(*r.classification) : std::string();
+    write<receipt>([self, r = std::move(r), classified = std::move(classified)](
+                       connection& c) { return self->insert(c, r, classified); },
+                   std::move(done));
 }
 
 void database::receive_sms(inbound_sms m, sms_options o, completion<sms_outcome> done) {
@@ -701,17 +719,13 @@ void database::receive_sms(inbound_sms m, sms_options o, std::optional<classific
 void database::receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
                            std::optional<routing_request> routing, completion<sms_outcome> done) {
     impl* self = impl_.get();
+    std::string classified = classification ? classified_data(*classification) : std::string();
     write<sms_outcome>(
-        [self, m = std::move(m), o = std::move(o), cls = std::move(classification),
+        [self, m = std::move(m), o = std::move(o), cls = std::move(classification), classified = std::move(classified),
          routing = std::move(routing)](connection& c) {
-            const routing_request* route = routing ? &*routing : nullptr;
-            return detail::receive_sms(c, m, o, self->codec, route, [self, &c, &cls, route](const new_report& r) {
-                if (!cls && !route) return self->insert_row(c, r);
-                new_report full = r;
-                full.classification = cls;
-                if (route) full.routing = *route;
-                return self->insert_row(c, full);
-            });
+            const impl::report_extras extras{cls ? &*cls : nullptr, classified, routing ? &*routing : nullptr};
+            return detail::receive_sms(c, m, o, self->codec, extras.routing,
+                                       [self, &c, &extras](const new_report& r) { return self->insert_row(c, r, extras); });
         },
         std::move(done));
 }

@@ -1,5 +1,7 @@
 #include "storage/sqlite.hpp"
 
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 
 #include <sqlite3.h>
@@ -49,7 +51,14 @@ bool only_space(std::string_view s) {
 // ---- connection -------------------------------------------------------------
 
 struct connection::statement_cache {
-    std::unordered_map<std::string, statement> statements;
+    // Looked up by the SQL text as given, without copying it into a string
+    // first (the writer looks up about a dozen per report). Node-based:
+    // a cached_statement refers to its statement while others are added.
+    struct text_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, statement, text_hash, std::equal_to<>> statements;
 };
 
 connection::connection() noexcept = default;
@@ -80,7 +89,7 @@ connection& connection::operator=(connection&& other) noexcept {
 result<cached_statement> connection::cached(std::string_view sql) {
     if (!cache_) cache_ = std::make_unique<statement_cache>();
     auto& map = cache_->statements;
-    auto it = map.find(std::string(sql));
+    auto it = map.find(sql);
     if (it == map.end()) {
         auto st = prepare(sql);
         if (!st) return std::move(st).err();
