@@ -411,7 +411,7 @@ const std::map<std::string, setter>& setters() {
         {"storage.key_file", string_key(&config::key_file)},
         {"sms.silent", bool_key(&config::sms_silent)},
         {"sms.follow_up_window_min", duration_key(&config::sms_follow_up_window, 1, 24 * 60, "minutes")},
-        {"sms.replies_per_hour", integer_key(&config::sms_replies_per_hour, 1, 100000)},
+        {"sms.replies_per_hour", integer_key(&config::sms_replies_per_hour, 1, 1000)},
         {"sms.twilio.auth_tokens", string_list_key(&config::twilio_auth_tokens)},
         {"sms.twilio.account_sid", set_twilio_account_sid},
         {"sms.twilio.from", set_twilio_from},

@@ -51,7 +51,7 @@ struct config {
     // [sms]
     bool sms_silent = false;                        // never reply to SMS (the reporter's phone may be watched)
     std::chrono::minutes sms_follow_up_window{30};  // a message within this after a reply joins that report
-    int sms_replies_per_hour = 20;                  // more from one number: stored, flagged, not answered
+    int sms_replies_per_hour = 20;                  // more from one number: stored, flagged, not answered (1..1000)
     // [sms.twilio]: the webhook answers 404 until a token is set
     std::vector<std::string> twilio_auth_tokens;    // several during rotation
     // Sending through Twilio's Messages REST API (officer notifications, SMS

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "intake/sms.hpp"
 #include "storage/detail/json_text.hpp"
 #include "storage/detail/migrations.hpp"
 #include "storage/detail/phone_column.hpp"
@@ -719,12 +720,14 @@ void database::receive_sms(inbound_sms m, sms_options o, std::optional<classific
 void database::receive_sms(inbound_sms m, sms_options o, std::optional<classification_event> classification,
                            std::optional<routing_request> routing, completion<sms_outcome> done) {
     impl* self = impl_.get();
+    // What depends on the message alone is worked out here, off the writer.
     std::string classified = classification ? classified_data(*classification) : std::string();
+    intake::sms_command command = intake::parse_sms_command(m.body);
     write<sms_outcome>(
-        [self, m = std::move(m), o = std::move(o), cls = std::move(classification), classified = std::move(classified),
-         routing = std::move(routing)](connection& c) {
+        [self, m = std::move(m), command = std::move(command), o = std::move(o), cls = std::move(classification),
+         classified = std::move(classified), routing = std::move(routing)](connection& c) {
             const impl::report_extras extras{cls ? &*cls : nullptr, classified, routing ? &*routing : nullptr};
-            return detail::receive_sms(c, m, o, self->codec, extras.routing,
+            return detail::receive_sms(c, m, command, o, self->codec, extras.routing,
                                        [self, &c, &extras](const new_report& r) { return self->insert_row(c, r, extras); });
         },
         std::move(done));

@@ -1,6 +1,8 @@
 #include "storage/sms.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstddef>
 #include <limits>
 #include <string>
 #include <utility>
@@ -23,6 +25,47 @@ using detail::prepare_bound;
 using detail::run_bound;
 
 constexpr std::chrono::milliseconds rate_window = std::chrono::hours(1);
+// sms_senders.recent_at holds at most this many times, whatever
+// sms.replies_per_hour says (see recent_after).
+constexpr std::size_t recent_limit = 1000;
+
+// sms_senders.recent_at (migration 11): the receive times, Unix ms, of the
+// number's latest messages, comma-separated, oldest first.
+result<std::vector<std::int64_t>> parse_recent(std::string_view s) {
+    std::vector<std::int64_t> out;
+    while (!s.empty()) {
+        const auto comma = s.find(',');
+        const std::string_view one = s.substr(0, comma);
+        std::int64_t t = 0;
+        const auto [end, ec] = std::from_chars(one.data(), one.data() + one.size(), t);
+        if (ec != std::errc() || end != one.data() + one.size())
+            return failure("an SMS sender has a malformed recent_at");
+        out.push_back(t);
+        s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    }
+    return out;
+}
+
+std::string format_recent(const std::vector<std::int64_t>& times) {
+    std::string out;
+    for (const auto t : times) {
+        if (!out.empty()) out.push_back(',');
+        out += std::to_string(t);
+    }
+    return out;
+}
+
+// The times to keep after a message received at `at`: `at` among the
+// others, none an hour or more before the newest, and only the newest
+// `keep` (the limit: whether a number reached it needs no more).
+std::vector<std::int64_t> recent_after(std::vector<std::int64_t> times, std::int64_t at, int keep) {
+    times.insert(std::upper_bound(times.begin(), times.end(), at), at);
+    const std::int64_t newest = times.back();
+    times.erase(times.begin(), std::upper_bound(times.begin(), times.end(), newest - rate_window.count()));
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(keep, 1)), recent_limit);
+    if (times.size() > n) times.erase(times.begin(), times.end() - static_cast<std::ptrdiff_t>(n));
+    return times;
+}
 
 std::string_view to_name(intake::sms_action a) noexcept {
     switch (a) {
@@ -111,16 +154,16 @@ result<std::optional<sms_outcome>> stored_outcome(connection& c, const inbound_s
 struct sender_lookup {
     intake::sms_sender_state state;
     std::optional<std::int64_t> contact_id;
+    std::vector<std::int64_t> recent;  // sms_senders.recent_at, sorted
 };
 
 result<sender_lookup> sender_state(connection& c, const std::string& phone, std::int64_t at,
                                    const std::string& contact_phone) {
     auto st = prepare_bound(c,
-                            "SELECT s.opted_out, s.open_report_id, s.open_report_at, s.needs_location, "
-                            "(SELECT count(*) FROM sms_messages WHERE sender = ?1 AND received_at > ?2), "
-                            "(SELECT id FROM contacts WHERE phone = ?3 AND active = 1 ORDER BY id LIMIT 1) "
+                            "SELECT s.opted_out, s.open_report_id, s.open_report_at, s.needs_location, s.recent_at, "
+                            "(SELECT id FROM contacts WHERE phone = ?2 AND active = 1 ORDER BY id LIMIT 1) "
                             "FROM (SELECT 1) LEFT JOIN sms_senders AS s ON s.phone = ?1",
-                            phone, at - rate_window.count(), contact_phone);
+                            phone, contact_phone);
     if (!st) return std::move(st).err();
     auto row = (*st)->step();
     if (!row) return std::move(row).err();
@@ -133,9 +176,16 @@ result<sender_lookup> sender_state(connection& c, const std::string& phone, std:
         s.open_report = as_id(r.column_optional_int64(1));
         if (auto t = r.column_optional_int64(2)) s.open_report_at = from_unix_ms(*t);
         s.open_report_needs_location = r.column_int64(3) != 0;
+        auto recent = parse_recent(r.column_text_view(4));
+        if (!recent) return std::move(recent).err();
+        out.recent = std::move(*recent);
+        std::sort(out.recent.begin(), out.recent.end());
     }
-    s.messages_last_hour =
-        static_cast<int>(std::min<std::int64_t>(r.column_int64(4), std::numeric_limits<int>::max()));
+    // Counted from the newest replies_per_hour messages at most: enough to
+    // tell whether the number reached that limit.
+    const std::int64_t since = at - rate_window.count();
+    s.messages_last_hour = static_cast<int>(
+        std::count_if(out.recent.begin(), out.recent.end(), [since](std::int64_t t) { return t > since; }));
     out.contact_id = r.column_optional_int64(5);
     s.known_contact = out.contact_id.has_value();
     return out;
@@ -229,9 +279,9 @@ std::string upper_ascii(std::string_view s) {
 
 namespace detail {
 
-result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_options& o,
-                                const intake::tracking_codec& codec, const routing_request* routing,
-                                const report_inserter& insert_report) {
+result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const intake::sms_command& command,
+                                const sms_options& o, const intake::tracking_codec& codec,
+                                const routing_request* routing, const report_inserter& insert_report) {
     // A gateway retry: the first answer, nothing new.
     {
         auto replay = stored_outcome(c, m);
@@ -246,7 +296,6 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
     if (!lookup) return std::move(lookup).err();
     const intake::sms_sender_state& sender = lookup->state;
 
-    const intake::sms_command command = intake::parse_sms_command(m.body);
     // A body that names a commune needs no "which commune?" reply.
     const bool names_place = routing && routing->location.commune_code.has_value();
     intake::sms_decision decision = intake::decide_sms(sender, command, names_place, o.policy, m.received_at);
@@ -356,6 +405,13 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const sms_o
         return std::move(r).err();
     const std::int64_t message_id = c.last_insert_rowid();
     out.message_id = static_cast<std::uint64_t>(message_id);
+    // Every message counts toward its number's limit, whatever it was.
+    if (auto r = run_bound(c,
+                           "INSERT INTO sms_senders (phone, recent_at) VALUES (?1, ?2) "
+                           "ON CONFLICT (phone) DO UPDATE SET recent_at = excluded.recent_at",
+                           phone, format_recent(recent_after(lookup->recent, at, o.policy.replies_per_hour)));
+        !r)
+        return std::move(r).err();
     if (report_id) out.report_id = static_cast<std::uint64_t>(*report_id);
     if (contact_id) out.contact_id = static_cast<std::uint64_t>(*contact_id);
 

@@ -494,9 +494,60 @@ DROP INDEX assignments_queued;
 CREATE INDEX assignments_queued ON assignments (state, queue) WHERE queue IS NOT NULL;
 )sql";
 
-constexpr std::array<std::string_view, 10> all = {migration_1, migration_2, migration_3, migration_4,
+// How many messages a number sent in the last hour was counted through
+// sms_messages_by_sender, keyed by sender: each new message wrote a page at a
+// random place in it. Now each number's row in sms_senders keeps the receive
+// times (Unix ms, comma-separated, oldest first) of its latest messages, at
+// most sms.replies_per_hour of them (at most 1000) and none older than an
+// hour before the newest (storage/sms.cpp), which is all the limit needs;
+// this fills them in from the messages stored so far. sms_messages is
+// rebuilt without the IN list in its CHECK, for which SQLite builds a
+// temporary index at every insert (as migration 6 did for reports).
+constexpr std::string_view migration_11 = R"sql(
+ALTER TABLE sms_senders ADD COLUMN recent_at TEXT NOT NULL DEFAULT '';
+INSERT INTO sms_senders (phone) SELECT DISTINCT sender FROM sms_messages WHERE true
+    ON CONFLICT (phone) DO NOTHING;
+UPDATE sms_senders SET recent_at = COALESCE((
+    SELECT group_concat(received_at, ',') FROM (
+        SELECT received_at FROM (
+            SELECT m.received_at FROM sms_messages AS m
+            WHERE m.sender = sms_senders.phone AND m.received_at >
+                (SELECT max(received_at) FROM sms_messages WHERE sender = sms_senders.phone) - 3600000
+            ORDER BY m.received_at DESC LIMIT 1000)
+        ORDER BY received_at)), '');
+
+CREATE TABLE sms_messages_v11 (
+    id                  INTEGER PRIMARY KEY,
+    provider            TEXT    NOT NULL,
+    provider_message_id TEXT    NOT NULL,
+    sender              TEXT    NOT NULL,
+    recipient           TEXT,
+    body                TEXT    NOT NULL,
+    received_at         INTEGER NOT NULL,
+    action              TEXT    NOT NULL
+                        CHECK (action = 'new_report' OR action = 'add_location' OR action = 'add_detail' OR
+                               action = 'opt_out' OR action = 'officer_acknowledge'),
+    report_id           INTEGER REFERENCES reports (id),
+    contact_id          INTEGER REFERENCES contacts (id),
+    flagged             INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1)),
+    reply               TEXT,
+    reply_kind          TEXT    NOT NULL,
+    reply_segments      INTEGER NOT NULL DEFAULT 0,
+    outbox_id           INTEGER,
+    UNIQUE (provider, provider_message_id)
+) STRICT;
+INSERT INTO sms_messages_v11 (id, provider, provider_message_id, sender, recipient, body, received_at, action,
+                              report_id, contact_id, flagged, reply, reply_kind, reply_segments, outbox_id)
+SELECT id, provider, provider_message_id, sender, recipient, body, received_at, action, report_id, contact_id,
+       flagged, reply, reply_kind, reply_segments, outbox_id
+FROM sms_messages;
+DROP TABLE sms_messages;
+ALTER TABLE sms_messages_v11 RENAME TO sms_messages;
+)sql";
+
+constexpr std::array<std::string_view, 11> all = {migration_1, migration_2, migration_3, migration_4,
                                                   migration_5, migration_6, migration_7, migration_8,
-                                                  migration_9, migration_10};
+                                                  migration_9, migration_10, migration_11};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);

@@ -380,6 +380,8 @@ TEST_CASE("config: a value out of range is an error naming the key") {
         {"[storage]\ncheckpoint_frames = 0\n", "storage.checkpoint_frames"},
         {"[storage]\npath = \"\"\n", "storage.path"},
         {"[storage]\nkey_file = \"\"\n", "storage.key_file"},
+        {"[sms]\nreplies_per_hour = 0\n", "sms.replies_per_hour"},
+        {"[sms]\nreplies_per_hour = 1001\n", "sms.replies_per_hour"},
     };
     check_refused(cases);
 }
@@ -391,6 +393,7 @@ TEST_CASE("config: the ends of each range are accepted") {
     } const cases[] = {
         {"[server]\nthreads = 1\n", [](const config& c) { return c.threads == 1; }},
         {"[server]\nthreads = 64\n", [](const config& c) { return c.threads == 64; }},
+        {"[sms]\nreplies_per_hour = 1000\n", [](const config& c) { return c.sms_replies_per_hour == 1000; }},
         {"[limits]\nheader_bytes = 1024\n", [](const config& c) { return c.header_limit == 1024; }},
         {"[limits]\nbody_bytes = 16777216\n", [](const config& c) { return c.body_limit == 16777216; }},
         {"[limits]\npipeline = 128\n", [](const config& c) { return c.pipeline_limit == 128; }},

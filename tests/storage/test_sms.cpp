@@ -10,6 +10,7 @@
 
 #include "intake/sms.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/migrations.hpp"
 #include "storage/detail/phone_column.hpp"
 #include "storage/directory.hpp"
 #include "storage/outbox.hpp"
@@ -397,6 +398,106 @@ TEST_CASE("sms: the 21st message within an hour is stored, flagged and not answe
     clock.set(t0 + 62min + 1ms);
     auto calm = receive(*db, message(busy, "tin sau", clock), via_outbox());
     CHECK_FALSE(calm.decision.flagged);
+}
+
+TEST_CASE("sms: a number keeps the times of its latest messages, no more than the limit needs") {
+    temp_dir dir;
+    auto db = open_db(dir);
+    manual_clock clock(t0);
+    phone busy{"+84912345678"};
+    sms_options o = via_outbox();
+    o.policy.replies_per_hour = 5;
+    auto recent = [&] {
+        return read_text(*db, "SELECT recent_at FROM sms_senders WHERE phone = '" + detail::encode_phone(busy.number) +
+                                  "'");
+    };
+    auto ms = [](time_point t) { return std::to_string(to_unix_ms(t)); };
+
+    std::vector<sms_outcome> outs;
+    for (int i = 0; i < 7; ++i) {
+        outs.push_back(receive(*db, message(busy, "tin " + std::to_string(i), clock), o));
+        clock.advance(1min);
+    }
+    // Five earlier messages within the hour: the sixth and seventh are flagged.
+    for (int i = 0; i < 5; ++i) CHECK_FALSE(outs[static_cast<std::size_t>(i)].decision.flagged);
+    CHECK(outs[5].decision.flagged);
+    CHECK(outs[6].decision.flagged);
+    // The newest five, oldest first.
+    CHECK(recent() == ms(t0 + 2min) + "," + ms(t0 + 3min) + "," + ms(t0 + 4min) + "," + ms(t0 + 5min) + "," +
+                          ms(t0 + 6min));
+
+    // An hour after the newest, none of them counts, and none is kept.
+    clock.set(t0 + 6min + 1h);
+    auto later = receive(*db, message(busy, "tin sau", clock), o);
+    CHECK_FALSE(later.decision.flagged);
+    CHECK(recent() == ms(t0 + 66min));
+
+    // A gateway's retry of a message is not a new message.
+    auto m = message(busy, "lap lai", clock);
+    receive(*db, m, o);
+    receive(*db, m, o);
+    CHECK(recent() == ms(t0 + 66min) + "," + ms(t0 + 66min));
+}
+
+TEST_CASE("migration 11 keeps each number's recent messages, and the limit goes on from them") {
+    temp_dir dir;
+    const auto path = dir.file("hotline.db");
+    const std::string citizen = detail::encode_phone("+84912345678");
+    const std::string officer = detail::encode_phone("+84300100001");
+    {
+        auto c = ok(connection::open(path, open_mode::read_write_create));
+        for (std::size_t v = 0; v < 10; ++v) {
+            ok(c.exec("BEGIN"));
+            ok(c.exec(detail::migrations()[v]));
+            ok(c.exec("PRAGMA user_version = " + std::to_string(v + 1)));
+            ok(c.exec("COMMIT"));
+        }
+        // The citizen: one message two hours before the newest, three within
+        // its hour (out of order); a sms_senders row. The officer: two
+        // messages, no sms_senders row.
+        const std::int64_t base = to_unix_ms(t0);
+        const std::pair<std::string, std::int64_t> rows[] = {
+            {citizen, base - 7'200'000}, {citizen, base - 600'000}, {citizen, base},
+            {citizen, base - 1'200'000}, {officer, base - 60'000},  {officer, base}};
+        int n = 0;
+        for (const auto& [who, at] : rows) {
+            ok(c.exec("INSERT INTO sms_messages (provider, provider_message_id, sender, body, received_at, action, "
+                      "reply_kind) VALUES ('android', 'm" + std::to_string(n++) + "', '" + who + "', 'x', " +
+                      std::to_string(at) + ", 'add_detail', 'none')"));
+        }
+        ok(c.exec("INSERT INTO sms_senders (phone, opted_out) VALUES ('" + citizen + "', 1)"));
+    }
+    auto db = open_db(dir);
+    CHECK(read_int(*db, "PRAGMA user_version") == latest_schema_version());
+    const std::int64_t base = to_unix_ms(t0);
+    CHECK(read_text(*db, "SELECT recent_at FROM sms_senders WHERE phone = '" + citizen + "'") ==
+          std::to_string(base - 1'200'000) + "," + std::to_string(base - 600'000) + "," + std::to_string(base));
+    CHECK(read_int(*db, "SELECT opted_out FROM sms_senders WHERE phone = '" + citizen + "'") == 1);
+    CHECK(read_text(*db, "SELECT recent_at FROM sms_senders WHERE phone = '" + officer + "'") ==
+          std::to_string(base - 60'000) + "," + std::to_string(base));
+    CHECK(read_int(*db, "SELECT count(*) FROM sms_messages") == 6);
+    CHECK(read_int(*db, "SELECT count(*) FROM sqlite_master WHERE name = 'sms_messages_by_sender'") == 0);
+    CHECK(read_text(*db, "SELECT sql FROM sqlite_master WHERE name = 'sms_messages'").find(" IN ('") ==
+          std::string::npos);
+    CHECK(read_text(*db, "PRAGMA integrity_check") == "ok");
+    CHECK(read_int(*db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+
+    // With a limit of three, the citizen's next message within the hour is flagged.
+    manual_clock clock(t0 + 1min);
+    phone p{"+84912345678"};
+    sms_options o = via_outbox();
+    o.policy.replies_per_hour = 3;
+    CHECK(receive(*db, message(p, "lai nua", clock), o).decision.flagged);
+    // The rule refuses an action it does not know, as before.
+    auto bad = await<std::int64_t>([&](auto done) {
+        db->write<std::int64_t>(
+            [](connection& c) -> result<std::int64_t> {
+                if (auto x = c.exec("UPDATE sms_messages SET action = 'fax'"); !x) return std::move(x).err();
+                return c.changes();
+            },
+            done);
+    });
+    CHECK_FALSE(bad.has_value());
 }
 
 TEST_CASE("sms: an officer's OK <code> is an acknowledgement, not a report") {
