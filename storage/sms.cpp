@@ -405,13 +405,9 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const intak
         return std::move(r).err();
     const std::int64_t message_id = c.last_insert_rowid();
     out.message_id = static_cast<std::uint64_t>(message_id);
-    // Every message counts toward its number's limit, whatever it was.
-    if (auto r = run_bound(c,
-                           "INSERT INTO sms_senders (phone, recent_at) VALUES (?1, ?2) "
-                           "ON CONFLICT (phone) DO UPDATE SET recent_at = excluded.recent_at",
-                           phone, format_recent(recent_after(lookup->recent, at, o.policy.replies_per_hour)));
-        !r)
-        return std::move(r).err();
+    // Every message counts toward its number's limit, whatever it was: each
+    // action below writes the number's row with these times.
+    const std::string recent = format_recent(recent_after(lookup->recent, at, o.policy.replies_per_hour));
     if (report_id) out.report_id = static_cast<std::uint64_t>(*report_id);
     if (contact_id) out.contact_id = static_cast<std::uint64_t>(*contact_id);
 
@@ -427,11 +423,11 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const intak
         }
         const bool ask = decision.reply == sms_reply::received_ask_location;
         if (auto r = run_bound(c,
-                               "INSERT INTO sms_senders (phone, open_report_id, open_report_at, needs_location) "
-                               "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (phone) DO UPDATE SET "
+                               "INSERT INTO sms_senders (phone, open_report_id, open_report_at, needs_location, "
+                               "recent_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (phone) DO UPDATE SET "
                                "open_report_id = excluded.open_report_id, open_report_at = excluded.open_report_at, "
-                               "needs_location = excluded.needs_location",
-                               phone, *report_id, at, ask);
+                               "needs_location = excluded.needs_location, recent_at = excluded.recent_at",
+                               phone, *report_id, at, ask, recent);
             !r)
             return std::move(r).err();
         break;
@@ -450,8 +446,9 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const intak
             !r)
             return std::move(r).err();
         if (auto r = run_bound(c,
-                               "UPDATE sms_senders SET open_report_at = ?2, needs_location = 0 WHERE phone = ?1",
-                               phone, at);
+                               "UPDATE sms_senders SET open_report_at = ?2, needs_location = 0, recent_at = ?3 "
+                               "WHERE phone = ?1",
+                               phone, at, recent);
             !r)
             return std::move(r).err();
         if (routing) {
@@ -467,20 +464,28 @@ result<sms_outcome> receive_sms(connection& c, const inbound_sms& m, const intak
                                *report_id, at, m.body, message_id);
             !r)
             return std::move(r).err();
-        if (auto r = run_bound(c, "UPDATE sms_senders SET open_report_at = ?2 WHERE phone = ?1", phone, at); !r)
+        if (auto r = run_bound(c, "UPDATE sms_senders SET open_report_at = ?2, recent_at = ?3 WHERE phone = ?1",
+                               phone, at, recent);
+            !r)
             return std::move(r).err();
         break;
     }
     case sms_action::opt_out: {
         if (auto r = run_bound(c,
-                               "INSERT INTO sms_senders (phone, opted_out) VALUES (?1, 1) "
-                               "ON CONFLICT (phone) DO UPDATE SET opted_out = 1",
-                               phone);
+                               "INSERT INTO sms_senders (phone, opted_out, recent_at) VALUES (?1, 1, ?2) "
+                               "ON CONFLICT (phone) DO UPDATE SET opted_out = 1, recent_at = excluded.recent_at",
+                               phone, recent);
             !r)
             return std::move(r).err();
         break;
     }
     case sms_action::officer_acknowledge: {
+        if (auto r = run_bound(c,
+                               "INSERT INTO sms_senders (phone, recent_at) VALUES (?1, ?2) "
+                               "ON CONFLICT (phone) DO UPDATE SET recent_at = excluded.recent_at",
+                               phone, recent);
+            !r)
+            return std::move(r).err();
         if (report_id && contact_id) {
             if (auto r = run_bound(c,
                                    "INSERT INTO events (report_id, at, kind, actor, data) VALUES (?1, ?2, "

@@ -437,6 +437,20 @@ TEST_CASE("sms: a number keeps the times of its latest messages, no more than th
     receive(*db, m, o);
     receive(*db, m, o);
     CHECK(recent() == ms(t0 + 66min) + "," + ms(t0 + 66min));
+
+    // Whatever a message does, it is counted: an opt-out, an officer's OK.
+    auto recent_of = [&](const std::string& number) {
+        return read_text(*db, "SELECT recent_at FROM sms_senders WHERE phone = '" + detail::encode_phone(number) +
+                                  "'");
+    };
+    phone quiet{"+84987654321"};
+    CHECK(receive(*db, message(quiet, "STOP", clock), o).decision.action == sms_action::opt_out);
+    CHECK(recent_of(quiet.number) == ms(t0 + 66min));
+    add_contact(*db, "cb-1", "Cán bộ Một", "+84300100001");
+    phone officer{"+84300100001"};
+    CHECK(receive(*db, message(officer, "OK " + later.tracking_code, clock), o).decision.action ==
+          sms_action::officer_acknowledge);
+    CHECK(recent_of(officer.number) == ms(t0 + 66min));
 }
 
 TEST_CASE("migration 11 keeps each number's recent messages, and the limit goes on from them") {
