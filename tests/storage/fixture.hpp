@@ -13,6 +13,7 @@
 
 #include "intake/tracking_code.hpp"
 #include "storage/database.hpp"
+#include "storage/detail/migrations.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace hotline::storage::test {
@@ -78,6 +79,43 @@ private:
     std::promise<void> release_;
     std::shared_ptr<std::atomic<bool>> ok_ = std::make_shared<std::atomic<bool>>(false);
 };
+
+// A new database file at `path` taken to schema `version` exactly, each
+// migration in its own transaction, for tests of the migrations after it.
+inline connection at_version(const std::string& path, int version) {
+    auto c = connection::open(path, open_mode::read_write_create);
+    REQUIRE_MESSAGE(c.has_value(), (c ? std::string() : c.err().message));
+    for (int v = 0; v < version; ++v) {
+        for (const std::string& sql : {std::string("BEGIN"), std::string(detail::migrations()[static_cast<std::size_t>(v)]),
+                                       "PRAGMA user_version = " + std::to_string(v + 1), std::string("COMMIT")}) {
+            auto r = c->exec(sql);
+            REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.err().message));
+        }
+    }
+    return std::move(*c);
+}
+
+// SQLite's plan for `sql` (EXPLAIN QUERY PLAN), its steps one per line, read
+// on a reader thread.
+inline std::string query_plan(database& db, std::string sql) {
+    auto plan = wait_for<std::string>([&](auto done) {
+        db.read<std::string>(
+            [sql](connection& c) -> result<std::string> {
+                auto st = c.prepare("EXPLAIN QUERY PLAN " + sql);
+                if (!st) return std::move(st).err();
+                std::string all;
+                for (;;) {
+                    auto r = st->step();
+                    if (!r) return std::move(r).err();
+                    if (*r == step_result::done) return all;
+                    all += st->column_text(3) + "\n";
+                }
+            },
+            std::move(done));
+    });
+    REQUIRE_MESSAGE(plan.has_value(), (plan ? std::string() : plan.err().message));
+    return std::move(*plan);
+}
 
 // The first column of the first row of `sql` (a query that must return a
 // row), read on a reader thread, or on the writer inside a batch.

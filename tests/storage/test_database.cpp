@@ -1222,13 +1222,7 @@ TEST_CASE("migration 6 rebuilds reports on a database of version 5: rows, refere
     temp_dir dir;
     const auto path = dir.file("hotline.db");
     {
-        auto c = ok(connection::open(path, open_mode::read_write_create));
-        for (std::size_t v = 0; v < 5; ++v) {
-            ok(c.exec("BEGIN"));
-            ok(c.exec(detail::migrations()[v]));
-            ok(c.exec("PRAGMA user_version = " + std::to_string(v + 1)));
-            ok(c.exec("COMMIT"));
-        }
+        auto c = at_version(path, 5);
         ok(c.exec(
             "INSERT INTO reports (id, tracking_code, channel, received_at, state, text, child_sex, contact_ok, "
             "secret_salt, secret_hash, commune_code, province_code, action_due_at, ladder_step) "
@@ -1258,22 +1252,8 @@ TEST_CASE("migration 6 rebuilds reports on a database of version 5: rows, refere
     // now keyed by state first.
     CHECK(read_text(*db, "SELECT sql FROM sqlite_master WHERE name = 'assignments_queued'") ==
           "CREATE INDEX assignments_queued ON assignments (state, queue) WHERE queue IS NOT NULL");
-    const auto plan = ok(await<std::string>([&](auto done) {
-        db->read<std::string>(
-            [](connection& c) -> result<std::string> {
-                auto st = c.prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM assignments "
-                                    "WHERE queue IS NOT NULL AND state = 'open'");
-                if (!st) return std::move(st).err();
-                std::string out;
-                for (;;) {
-                    auto row = st->step();
-                    if (!row) return std::move(row).err();
-                    if (*row != step_result::row) return out;
-                    out += st->column_text(3) + ";";
-                }
-            },
-            done);
-    }));
+    const auto plan =
+        query_plan(*db, "SELECT count(*) FROM assignments WHERE queue IS NOT NULL AND state = 'open'");
     CHECK(plan.find("COVERING INDEX assignments_queued") != std::string::npos);
     CHECK(read_int(*db, "SELECT count(*) FROM assignments WHERE queue IS NOT NULL AND state = 'open'") == 1);
 

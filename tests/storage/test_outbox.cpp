@@ -494,21 +494,11 @@ TEST_CASE("outbox: due look-ups use the partial index") {
     temp_dir dir;
     auto db = open_db(dir);
     // The queries of outbox.cpp, as written there.
-    auto claim_plan = ok(in_read<std::string>(*db, [](connection& c) -> result<std::string> {
-        auto st = c.prepare(
-            "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE (state = 'pending' OR state = 'sending') AND "
-            "(CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END) <= ?1 ORDER BY "
-            "(CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END), id LIMIT ?2");
-        if (!st) return std::move(st).err();
-        std::string all;
-        for (;;) {
-            auto r = st->step();
-            if (!r) return std::move(r).err();
-            if (*r == step_result::done) break;
-            all += st->column_text(3) + "\n";
-        }
-        return all;
-    }));
+    const auto claim_plan = query_plan(
+        *db,
+        "SELECT id FROM outbox WHERE (state = 'pending' OR state = 'sending') AND "
+        "(CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END) <= ?1 ORDER BY "
+        "(CASE state WHEN 'sending' THEN lease_until ELSE next_attempt_at END), id LIMIT ?2");
     CHECK(claim_plan.find("USING INDEX outbox_due") != std::string::npos);
     CHECK(claim_plan.find("TEMP B-TREE") == std::string::npos);
 }
@@ -517,10 +507,8 @@ TEST_CASE("migration 2 on a database of version 1 keeps its data") {
     temp_dir dir;
     const auto path = dir.file("hotline.db");
     {
-        auto c = ok(connection::open(path, open_mode::read_write_create));
+        auto c = at_version(path, 1);
         ok(c.exec("BEGIN"));
-        ok(c.exec(detail::migrations()[0]));
-        ok(c.exec("PRAGMA user_version = 1"));
         ok(c.exec(
             "INSERT INTO reports (id, tracking_code, channel, received_at, text, reporter_phone, secret_salt, "
             "secret_hash) VALUES (7, 'ABCDEFGH', 'web', 1751328000000, 'bao cu', '+84912345678', "

@@ -10,7 +10,6 @@
 
 #include "intake/sms.hpp"
 #include "storage/database.hpp"
-#include "storage/detail/migrations.hpp"
 #include "storage/detail/phone_column.hpp"
 #include "storage/directory.hpp"
 #include "storage/outbox.hpp"
@@ -459,13 +458,7 @@ TEST_CASE("migration 11 keeps each number's recent messages, and the limit goes 
     const std::string citizen = detail::encode_phone("+84912345678");
     const std::string officer = detail::encode_phone("+84300100001");
     {
-        auto c = ok(connection::open(path, open_mode::read_write_create));
-        for (std::size_t v = 0; v < 10; ++v) {
-            ok(c.exec("BEGIN"));
-            ok(c.exec(detail::migrations()[v]));
-            ok(c.exec("PRAGMA user_version = " + std::to_string(v + 1)));
-            ok(c.exec("COMMIT"));
-        }
+        auto c = at_version(path, 10);
         // The citizen: one message two hours before the newest, three within
         // its hour (out of order); a sms_senders row. The officer: two
         // messages, no sms_senders row.
