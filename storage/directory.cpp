@@ -387,9 +387,15 @@ result<std::vector<routing::duty_contact>> sql_directory::on_duty(routing::role 
     // Runs for every report inside the intake transaction.
     const std::string_view role = routing::to_string(r);
     // A window of yesterday's override may run past midnight into today.
+    // Routing one report asks about one day, for several roles and units.
     const auto today = std::chrono::floor<std::chrono::days>(routing::to_vietnam_time(t));
-    const std::string first = routing::format_date(today - std::chrono::days{1});
-    const std::string last = routing::format_date(today);
+    if (day_ != today) {
+        day_ = today;
+        first_ = routing::format_date(today - std::chrono::days{1});
+        last_ = routing::format_date(today);
+    }
+    const std::string& first = first_;
+    const std::string& last = last_;
 
     std::vector<duty_candidate> read;
     const std::vector<duty_candidate>* candidates = &read;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -111,6 +112,8 @@ private:
     connection& c_;
     duty_cache* cache_;
     bool version_checked_ = false;
+    std::optional<std::chrono::local_days> day_;  // the day first_ and last_ are for
+    std::string first_, last_;                    // the day before day_ and day_, as stored
 };
 
 }  // namespace hotline::storage
