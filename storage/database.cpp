@@ -68,9 +68,9 @@ result<connection> open_writer(const std::string& path, std::chrono::millisecond
         return failure("sqlite: the database cannot use WAL mode (journal_mode is " + *mode + ")");
     // When a batch runs again with savepoints (run_batch), each write's
     // savepoint journal holds the pages it changes (a report touches about
-    // 15); past 64 KiB SQLite
-    // would spill that journal to a temporary file, created and deleted for
-    // every write. In memory it stays: it lives only until RELEASE.
+    // 15); past 64 KiB SQLite would spill that journal to a temporary file,
+    // created and deleted for every write. In memory it stays: it lives only
+    // until RELEASE.
     if (auto r = c->exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY");
         !r)
         return std::move(r).err();
@@ -250,7 +250,7 @@ struct database::impl {
     };
     // `classified` as in report_extras, for r.classification.
     result<receipt> insert(connection& c, const new_report& r, std::string_view classified);
-    result<receipt> insert_row(connection& c, const new_report& r, const report_extras& x);
+    result<receipt> insert_row(connection& c, const new_report& r, const report_extras& extras);
 
     void writer_loop();
     void run_batch(std::vector<std::unique_ptr<write_task>>& batch);
