@@ -4,8 +4,8 @@
 //
 // Writes go through a single writer thread that practises group commit: it
 // takes every write waiting at that moment (up to `max_batch`), runs them in
-// one BEGIN IMMEDIATE ... COMMIT, and only after COMMIT has returned does it call
-// each write's completion. A completion therefore never reports success for
+// one BEGIN IMMEDIATE ... COMMIT, and only after COMMIT has returned does it
+// call each write's completion. A completion therefore never reports success for
 // data that is not durable. If COMMIT fails, every write of that batch
 // completes with `storage_failure`. A failing write is rolled back alone:
 // when one fails, the transaction is rolled back and the batch runs again
@@ -272,11 +272,10 @@ private:
     struct impl;
 
     // One queued write. The writer calls `run` inside the batch transaction,
-    // once, or again in its own savepoint when a write of the batch failed
-    // (returning false rolls it back: the transaction when it ran without a
-    // savepoint, else its savepoint), then, once the
-    // batch is over, `finish` exactly once with the batch's outcome: success
-    // when it committed. `finish` is also called at once, without `run`, with
+    // and again in its own savepoint when a write of the batch failed
+    // (returning false rolls back the transaction when it ran without a
+    // savepoint, else its savepoint), then, once the batch is over, `finish`
+    // exactly once with the batch's outcome: success when it committed. `finish` is also called at once, without `run`, with
     // `shutting_down` when the database no longer accepts work, and without
     // `run` when the batch failed before reaching this write.
     struct write_task {
