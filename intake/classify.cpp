@@ -772,12 +772,7 @@ classification classifier::impl::classify(std::string_view text) const {
         walk_from(acc_trie, s.acc_ids.data(), nt, t, nullptr, ms);
         for (; k < nf && s.fold_orig[k] == t; ++k)
             walk_from(fold_trie, s.fold_ids.data(), nf, k, s.fold_orig.data(), ms);
-        for (std::size_t a = group + 1; a < ms.size(); ++a) {  // insertion sort: a handful at most
-            const match m = ms[a];
-            std::size_t b = a;
-            for (; b > group && before(m, ms[b - 1]); --b) ms[b] = ms[b - 1];
-            ms[b] = m;
-        }
+        std::sort(ms.begin() + static_cast<std::ptrdiff_t>(group), ms.end(), before);  // a handful at most
     }
 
     // Dedupe (same entry, same span) and drop matches contained in a longer

@@ -254,6 +254,11 @@ struct database::impl {
 
     void writer_loop();
     void run_batch(std::vector<std::unique_ptr<write_task>>& batch);
+    result<void> begin_batch();
+    // The outcome of running a batch's writes in its open transaction.
+    enum class batch_run { done, a_write_failed };
+    result<batch_run> run_writes(std::vector<std::unique_ptr<write_task>>& batch, bool savepoints,
+                                 std::uint64_t& kept);
     void reader_loop(connection& c);
     void checkpoint_loop();
     void finish_checkpoint();
@@ -462,44 +467,19 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
     // one does, the transaction is rolled back and the batch runs again with
     // each write in its own savepoint, so the failing one is undone alone.
     // Jobs are safe to run again (database::write): only their last run counts.
-    bool savepoints = false;
     std::uint64_t kept = 0;
-    for (;;) {
-        if (auto r = run_cached(writer, "BEGIN IMMEDIATE"); !r) return fail(std::move(r).err());
-        if (!next_id_known) {
-            if (auto r = load_next_id(); !r) return fail(std::move(r).err());
-        }
-        kept = 0;
-        bool again = false;
-        for (auto& t : batch) {
-            if (savepoints) {
-                if (auto r = run_cached(writer, "SAVEPOINT w"); !r) return fail(std::move(r).err());
-            }
-            const bool ok = t->run(writer);
-            // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) roll back the whole
-            // transaction on their own; then nothing of the batch is left to keep.
-            if (writer.autocommit()) return fail(failure("sqlite rolled the transaction back"));
-            if (ok) {
-                ++kept;
-            } else if (!savepoints) {
-                again = true;
-                break;
-            } else {
-                duty.clear();
-                if (auto r = run_cached(writer, "ROLLBACK TO w"); !r) return fail(std::move(r).err());
-            }
-            if (savepoints) {
-                if (auto r = run_cached(writer, "RELEASE w"); !r) return fail(std::move(r).err());
-            }
-        }
-        if (!again) break;
+    if (auto r = begin_batch(); !r) return fail(std::move(r).err());
+    auto ran = run_writes(batch, false, kept);
+    if (!ran) return fail(std::move(ran).err());
+    if (*ran == batch_run::a_write_failed) {
         duty.clear();
         if (auto r = run_cached(writer, "ROLLBACK"); !r) return fail(std::move(r).err());
         // The ids handed out were rolled back with the rest.
         next_id_known = false;
         // A batch of one has nothing else to keep: its write reports its own failure.
         if (batch.size() == 1) return finish_all(result<void>());
-        savepoints = true;
+        if (auto r = begin_batch(); !r) return fail(std::move(r).err());
+        if (auto again = run_writes(batch, true, kept); !again) return fail(std::move(again).err());
     }
     if (auto r = run_cached(writer, "COMMIT"); !r) return fail(std::move(r).err());
 
@@ -507,6 +487,41 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
     writes_committed.fetch_add(kept, std::memory_order_relaxed);
     finish_all(result<void>());
     finish_checkpoint();
+}
+
+result<void> database::impl::begin_batch() {
+    if (auto r = run_cached(writer, "BEGIN IMMEDIATE"); !r) return r;
+    if (!next_id_known) return load_next_id();
+    return {};
+}
+
+// Runs the writes of `batch` in the open transaction; `kept` counts those
+// that succeeded. Without savepoints it stops at the first write that fails
+// (a_write_failed: the caller rolls back); with them, it rolls that write back
+// alone and goes on. An error: the transaction is lost (SQLite may have
+// rolled it back itself: SQLITE_FULL, SQLITE_IOERR, ...).
+result<database::impl::batch_run> database::impl::run_writes(std::vector<std::unique_ptr<write_task>>& batch,
+                                                             bool savepoints, std::uint64_t& kept) {
+    kept = 0;
+    for (auto& t : batch) {
+        if (savepoints) {
+            if (auto r = run_cached(writer, "SAVEPOINT w"); !r) return std::move(r).err();
+        }
+        const bool ok = t->run(writer);
+        if (writer.autocommit()) return failure("sqlite rolled the transaction back");
+        if (ok) {
+            ++kept;
+        } else if (!savepoints) {
+            return batch_run::a_write_failed;
+        } else {
+            duty.clear();
+            if (auto r = run_cached(writer, "ROLLBACK TO w"); !r) return std::move(r).err();
+        }
+        if (savepoints) {
+            if (auto r = run_cached(writer, "RELEASE w"); !r) return std::move(r).err();
+        }
+    }
+    return batch_run::done;
 }
 
 // ---- checkpoints -------------------------------------------------------------

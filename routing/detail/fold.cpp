@@ -33,42 +33,15 @@ std::uint8_t tone_of_mark(std::int32_t m) noexcept {
 
 bool is_vowel_mark(std::int32_t m) noexcept { return m == 0x302 || m == 0x306 || m == 0x31B; }
 
-void put_utf8(std::string& s, std::int32_t cp) {
-    if (cp < 0x80) {
-        s.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
+// `cp` (a valid code point) as UTF-8 into a buffer with room for 4 bytes;
+// returns the end.
+char* put_utf8(char* out, std::int32_t cp) noexcept {
+    return out + utf8proc_encode_char(cp, reinterpret_cast<utf8proc_uint8_t*>(out));
 }
 
-// put_utf8 into a buffer known to have room for 4 bytes; returns the end.
-char* put_utf8(char* out, std::int32_t cp) noexcept {
-    if (cp < 0x80) {
-        *out++ = static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        *out++ = static_cast<char>(0xC0 | (cp >> 6));
-        *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *out++ = static_cast<char>(0xE0 | (cp >> 12));
-        *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        *out++ = static_cast<char>(0xF0 | (cp >> 18));
-        *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-    }
-    return out;
+void put_utf8(std::string& s, std::int32_t cp) {
+    char buf[4];
+    s.append(buf, put_utf8(buf, cp));
 }
 
 // Lenient decoder: the code point and its length, or -1 and length 1.
