@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "routing/rules.hpp"
+#include "storage/detail/due_sql.hpp"
 #include "storage/detail/json_text.hpp"
 #include "storage/detail/sql.hpp"
 #include "storage/directory.hpp"
@@ -26,33 +27,6 @@ struct due_item {
     std::int64_t id = 0;  // assignment id (ack, reminder) or report id (action, plan)
     std::int64_t due = 0;
 };
-
-// The WHERE clauses below repeat those of the partial indexes of migration 5
-// word for word: SQLite uses a partial index only when the query's WHERE
-// implies the index's.
-constexpr std::string_view next_due_sql =
-    "SELECT MIN(t) FROM ("
-    "SELECT MIN(ack_due_at) AS t FROM assignments "
-    "WHERE state = 'open' AND breached_at IS NULL AND ack_due_at IS NOT NULL "
-    "UNION ALL SELECT MIN(reminder_due_at) FROM assignments "
-    "WHERE state = 'open' AND reminded_at IS NULL AND reminder_due_at IS NOT NULL "
-    "UNION ALL SELECT MIN(action_due_at) FROM reports "
-    "WHERE action_due_at IS NOT NULL AND action_met_at IS NULL AND action_breached_at IS NULL "
-    "UNION ALL SELECT MIN(plan_due_at) FROM reports "
-    "WHERE plan_due_at IS NOT NULL AND plan_met_at IS NULL AND plan_breached_at IS NULL)";
-
-constexpr std::string_view due_items_sql =
-    "SELECT k, id, due FROM ("
-    "SELECT 1 AS k, id, ack_due_at AS due FROM assignments "
-    "WHERE state = 'open' AND breached_at IS NULL AND ack_due_at IS NOT NULL AND ack_due_at <= ?1 "
-    "UNION ALL SELECT 0, id, reminder_due_at FROM assignments "
-    "WHERE state = 'open' AND reminded_at IS NULL AND reminder_due_at IS NOT NULL AND reminder_due_at <= ?1 "
-    "UNION ALL SELECT 2, id, action_due_at FROM reports "
-    "WHERE action_due_at IS NOT NULL AND action_met_at IS NULL AND action_breached_at IS NULL "
-    "AND action_due_at <= ?1 "
-    "UNION ALL SELECT 3, id, plan_due_at FROM reports "
-    "WHERE plan_due_at IS NOT NULL AND plan_met_at IS NULL AND plan_breached_at IS NULL AND plan_due_at <= ?1) "
-    "ORDER BY due, k, id LIMIT ?2";
 
 bool pending(std::string_view state) noexcept {
     return state == "received" || state == "routed" || state == "unrouted";
@@ -274,7 +248,7 @@ result<void> handle_legal(connection& c, due_kind kind, std::int64_t report_id, 
 }  // namespace
 
 result<std::optional<time_point>> next_due(connection& c) {
-    auto st = c.cached(next_due_sql);
+    auto st = c.cached(detail::next_due_sql);
     if (!st) return std::move(st).err();
     auto row = (*st)->step();
     if (!row) return std::move(row).err();
@@ -287,7 +261,7 @@ result<due_outcome> run_due(connection& c, time_point now, const deadline_policy
     // ones it changes must not move under an open cursor.
     std::vector<due_item> items;
     {
-        auto st = prepare_bound(c, due_items_sql, to_unix_ms(now), static_cast<std::int64_t>(limit));
+        auto st = prepare_bound(c, detail::due_items_sql, to_unix_ms(now), static_cast<std::int64_t>(limit));
         if (!st) return std::move(st).err();
         auto each = detail::for_each_row(**st, [&](const statement& s) -> result<void> {
             items.push_back({static_cast<due_kind>(s.column_int64(0)), s.column_int64(1), s.column_int64(2)});

@@ -1,7 +1,7 @@
 #pragma once
 // Deadlines falling due, escalation and acknowledgement, in the database.
 //
-// What can fall due (storage/detail/migrations.cpp, migration 5):
+// What can fall due (storage/detail/migrations.cpp, migrations 5 and 12):
 //   - the acknowledgement deadline (ack_due_at) of an open assignment whose
 //     breach is not recorded yet;
 //   - its reminder (reminder_due_at), not yet recorded;

@@ -545,9 +545,29 @@ DROP TABLE sms_messages;
 ALTER TABLE sms_messages_v11 RENAME TO sms_messages;
 )sql";
 
-constexpr std::array<std::string_view, 11> all = {migration_1, migration_2, migration_3, migration_4,
-                                                  migration_5, migration_6, migration_7, migration_8,
-                                                  migration_9, migration_10, migration_11};
+// An open assignment was kept in two partial indexes, one per deadline
+// (ack_due_at, reminder_due_at), and each new assignment wrote both: a
+// quarter of the pages a report's commit wrote. One index now holds each
+// open assignment once, under the earlier of what it still waits for:
+// `next_due_at` is its reminder while that is not recorded (when it comes
+// before an unbreached deadline), else its deadline while no breach is
+// recorded, else null. The scheduler reads what is due from it
+// (storage/detail/due_sql.hpp).
+constexpr std::string_view migration_12 = R"sql(
+ALTER TABLE assignments ADD COLUMN next_due_at INTEGER GENERATED ALWAYS AS (CASE
+    WHEN reminded_at IS NULL AND reminder_due_at IS NOT NULL
+         AND (breached_at IS NOT NULL OR ack_due_at IS NULL OR reminder_due_at < ack_due_at)
+        THEN reminder_due_at
+    WHEN breached_at IS NULL THEN ack_due_at
+    END) VIRTUAL;
+CREATE INDEX assignments_due ON assignments (next_due_at) WHERE state = 'open' AND next_due_at IS NOT NULL;
+DROP INDEX assignments_ack_due;
+DROP INDEX assignments_reminder_due;
+)sql";
+
+constexpr std::array<std::string_view, 12> all = {migration_1, migration_2,  migration_3,  migration_4,
+                                                  migration_5, migration_6,  migration_7,  migration_8,
+                                                  migration_9, migration_10, migration_11, migration_12};
 
 result<std::int64_t> scalar(connection& c, std::string_view sql) {
     auto st = c.prepare(sql);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/detail/due_sql.hpp"
 #include "storage/detail/migrations.hpp"
 #include "storage/detail/sql.hpp"
 #include "tests/storage/fixture.hpp"
@@ -1277,4 +1278,96 @@ TEST_CASE("migration 6 rebuilds reports on a database of version 5: rows, refere
     }
     // And a new report goes in after the old one.
     CHECK(insert_ok(*db, bare_report(1)).id == 10);
+}
+
+namespace {
+
+// The rows of `sql` with ?1 = `now` and ?2 = 100, as "k:id@due" joined by
+// spaces, read on a reader thread.
+std::string due_rows(database& db, std::string_view sql, std::int64_t now) {
+    auto rows = await<std::string>([&](auto done) {
+        db.read<std::string>(
+            [sql, now](connection& c) -> result<std::string> {
+                auto st = detail::prepare_bound(c, sql, now, std::int64_t{100});
+                if (!st) return std::move(st).err();
+                std::string all;
+                auto each = detail::for_each_row(**st, [&](const statement& s) -> result<void> {
+                    if (!all.empty()) all += ' ';
+                    all += std::to_string(s.column_int64(0)) + ":" + std::to_string(s.column_int64(1)) + "@" +
+                           std::to_string(s.column_int64(2));
+                    return {};
+                });
+                if (!each) return std::move(each).err();
+                return all;
+            },
+            done);
+    });
+    return ok(std::move(rows));
+}
+
+// What is due, by the definition of migration 5 (one condition per kind,
+// read without any index), for comparison with detail::due_items_sql.
+constexpr std::string_view due_by_definition =
+    "SELECT k, id, due FROM ("
+    "SELECT 1 AS k, id, ack_due_at AS due FROM assignments NOT INDEXED "
+    "WHERE state = 'open' AND breached_at IS NULL AND ack_due_at IS NOT NULL AND ack_due_at <= ?1 "
+    "UNION ALL SELECT 0, id, reminder_due_at FROM assignments NOT INDEXED "
+    "WHERE state = 'open' AND reminded_at IS NULL AND reminder_due_at IS NOT NULL AND reminder_due_at <= ?1) "
+    "ORDER BY due, k, id LIMIT ?2";
+
+}  // namespace
+
+TEST_CASE("migration 12: an open assignment waits in one index, under the earlier of its reminder and deadline") {
+    temp_dir dir;
+    const auto path = dir.file("hotline.db");
+    {
+        auto c = at_version(path, 11);
+        ok(c.exec(
+            "INSERT INTO reports (id, tracking_code, channel, received_at, state, text, child_sex, contact_ok, "
+            "secret_salt, secret_hash) VALUES (1, 'ABCDEFGH', 'web', 0, 'routed', 'bao cu', 'unknown', 0, "
+            "zeroblob(16), zeroblob(32))"));
+        // id, state, reminder due, reminded, deadline, breached.
+        ok(c.exec("INSERT INTO assignments (id, report_id, queue, unit_code, reason, created_at, state, "
+                  "reminder_due_at, reminded_at, ack_due_at, breached_at) VALUES "
+                  "(1, 1, 'province', '20', 'r', 0, 'open', 100, NULL, 200, NULL), "
+                  "(2, 1, 'province', '20', 'r', 0, 'open', 100, 150, 200, NULL), "
+                  "(3, 1, 'province', '20', 'r', 0, 'open', 100, NULL, 200, 250), "
+                  "(4, 1, 'province', '20', 'r', 0, 'open', 100, 150, 200, 250), "
+                  "(5, 1, 'province', '20', 'r', 0, 'open', NULL, NULL, 200, NULL), "
+                  "(6, 1, 'province', '20', 'r', 0, 'open', 300, NULL, 200, NULL), "
+                  "(7, 1, 'province', '20', 'r', 0, 'acknowledged', 100, NULL, 200, NULL), "
+                  "(8, 1, 'province', '20', 'r', 0, 'open', NULL, NULL, NULL, NULL), "
+                  "(9, 1, 'province', '20', 'r', 0, 'open', 200, NULL, 200, NULL), "
+                  "(10, 1, 'province', '20', 'r', 0, 'open', 300, NULL, 200, 250)"));
+    }
+    auto db = open_db(dir);
+    CHECK(read_int(*db, "PRAGMA user_version") == latest_schema_version());
+    CHECK(read_text(*db, "SELECT group_concat(id || '=' || coalesce(next_due_at, '-'), ' ') FROM "
+                         "(SELECT id, next_due_at FROM assignments ORDER BY id)") ==
+          "1=100 2=200 3=100 4=- 5=200 6=200 7=100 8=- 9=200 10=300");
+    CHECK(read_int(*db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                        "('assignments_ack_due', 'assignments_reminder_due')") == 0);
+    CHECK(read_text(*db, "SELECT sql FROM sqlite_master WHERE name = 'assignments_due'") ==
+          "CREATE INDEX assignments_due ON assignments (next_due_at) WHERE state = 'open' AND next_due_at IS NOT "
+          "NULL");
+    CHECK(read_text(*db, "PRAGMA integrity_check") == "ok");
+
+    // Both scheduler queries read the partial indexes, and never scan a table.
+    for (const std::string_view sql : {detail::next_due_sql, detail::due_items_sql}) {
+        const auto plan = query_plan(*db, std::string(sql));
+        CAPTURE(plan);
+        CHECK(plan.find("USING INDEX assignments_due") != std::string::npos);
+        CHECK(plan.find("USING INDEX reports_action_due") != std::string::npos);
+        CHECK(plan.find("USING INDEX reports_plan_due") != std::string::npos);
+        CHECK(plan.find("SCAN") == std::string::npos);
+    }
+    CHECK(read_int(*db, std::string(detail::next_due_sql)) == 100);
+    // What falls due is what migration 5's definition says, at every instant
+    // where something changes.
+    for (const std::int64_t now : {99, 100, 149, 150, 199, 200, 249, 250, 299, 300, 1000}) {
+        CAPTURE(now);
+        CHECK(due_rows(*db, detail::due_items_sql, now) == due_rows(*db, due_by_definition, now));
+    }
+    CHECK(due_rows(*db, detail::due_items_sql, 250) == 
+          "0:1@100 0:3@100 0:9@200 1:1@200 1:2@200 1:5@200 1:6@200 1:9@200");
 }
