@@ -116,10 +116,15 @@ result<std::vector<std::pair<std::string, std::string>>> parse_form_list(std::st
     boost::urls::encoding_opts opt;
     opt.space_as_plus = true;
     std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& p : boost::urls::params_view(body, opt)) {  // cannot throw: parsed above
-        if (!intake::is_valid_utf8(p.key) || !intake::is_valid_utf8(p.value))
+    out.reserve(parsed->size());
+    // Decoded straight from the parse above: a params_view would parse the
+    // body again.
+    for (const boost::urls::param_pct_view p : *parsed) {
+        std::string key = p.key.decode(opt);
+        std::string value = p.has_value ? p.value.decode(opt) : std::string();
+        if (!intake::is_valid_utf8(key) || !intake::is_valid_utf8(value))
             return make_error("invalid_utf8", "the form data is not valid UTF-8");
-        out.emplace_back(p.key, p.value);
+        out.emplace_back(std::move(key), std::move(value));
     }
     return out;
 }
