@@ -261,6 +261,7 @@ struct app::impl {
             report_stored();
         }
     }
+
     const storage::deadline_policy* deadlines;
     const config& cfg;
     logger& log;

@@ -255,6 +255,9 @@ struct database::impl {
     void writer_loop();
     void run_batch(std::vector<std::unique_ptr<write_task>>& batch);
     result<void> begin_batch();
+    // Rolls back the batch's transaction, if still open, and forgets what was
+    // read or allocated in it.
+    result<void> abandon_batch();
     // The outcome of running a batch's writes in its open transaction.
     enum class batch_run { done, a_write_failed };
     result<batch_run> run_writes(std::vector<std::unique_ptr<write_task>>& batch, bool savepoints,
@@ -452,11 +455,7 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
         }
     };
     auto fail = [&](error e) {
-        if (!writer.autocommit()) (void)writer.exec("ROLLBACK");
-        duty.clear();
-        // Ids handed out in this batch were never committed; whatever the
-        // database now holds is the truth for the next batch.
-        next_id_known = false;
+        (void)abandon_batch();
         e.message = "the write transaction failed: " + e.message;
         finish_all(result<void>(std::move(e)));
     };
@@ -472,10 +471,7 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
     auto ran = run_writes(batch, false, kept);
     if (!ran) return fail(std::move(ran).err());
     if (*ran == batch_run::a_write_failed) {
-        duty.clear();
-        if (auto r = run_cached(writer, "ROLLBACK"); !r) return fail(std::move(r).err());
-        // The ids handed out were rolled back with the rest.
-        next_id_known = false;
+        if (auto r = abandon_batch(); !r) return fail(std::move(r).err());
         // A batch of one has nothing else to keep: its write reports its own failure.
         if (batch.size() == 1) return finish_all(result<void>());
         if (auto r = begin_batch(); !r) return fail(std::move(r).err());
@@ -487,6 +483,16 @@ void database::impl::run_batch(std::vector<std::unique_ptr<write_task>>& batch) 
     writes_committed.fetch_add(kept, std::memory_order_relaxed);
     finish_all(result<void>());
     finish_checkpoint();
+}
+
+result<void> database::impl::abandon_batch() {
+    // What the cache read and the ids handed out in the transaction were
+    // never committed; whatever the database holds is the truth for the next
+    // batch.
+    duty.clear();
+    next_id_known = false;
+    if (writer.autocommit()) return {};  // SQLite rolled it back itself
+    return run_cached(writer, "ROLLBACK");
 }
 
 result<void> database::impl::begin_batch() {

@@ -275,9 +275,10 @@ private:
     // and again in its own savepoint when a write of the batch failed
     // (returning false rolls back the transaction when it ran without a
     // savepoint, else its savepoint), then, once the batch is over, `finish`
-    // exactly once with the batch's outcome: success when it committed. `finish` is also called at once, without `run`, with
-    // `shutting_down` when the database no longer accepts work, and without
-    // `run` when the batch failed before reaching this write.
+    // exactly once with the batch's outcome: success when it committed.
+    // `finish` is also called at once, without `run`, with `shutting_down`
+    // when the database no longer accepts work, and without `run` when the
+    // batch failed before reaching this write.
     struct write_task {
         virtual ~write_task() = default;
         virtual bool run(connection& c) = 0;
